@@ -296,3 +296,69 @@ async fn warm_cache_costs_one_get_item() {
     assert_eq!(stack.app.counter.snapshot().get("GetItem"), Some(&1));
     assert_eq!(stack.app.counter.total(), 1);
 }
+
+#[tokio::test]
+async fn concurrent_shares_create_one_link() {
+    let stack = TestStack::start().await;
+    let store = &stack.app.store;
+    let now = Utc::now();
+    let (learner, program) = (ada(), uuid(50));
+    let (a, b) = tokio::join!(
+        store.get_or_create_link(&learner, &program, None, None, now),
+        store.get_or_create_link(&learner, &program, None, None, now),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.link(), b.link());
+    assert_eq!([a.created(), b.created()].iter().filter(|c| **c).count(), 1);
+    let resolved = store.resolve_link(&a.link().uuid, now).await.unwrap();
+    assert_eq!(resolved.as_ref(), Some(a.link()));
+}
+
+#[tokio::test]
+async fn revoked_link_no_longer_resolves() {
+    let stack = TestStack::start().await;
+    let store = &stack.app.store;
+    let now = Utc::now();
+    let link = store
+        .get_or_create_link(&ada(), &uuid(50), None, None, now)
+        .await
+        .unwrap()
+        .link()
+        .clone();
+    assert_eq!(
+        store.revoke_link(&ada(), &uuid(50)).await.unwrap(),
+        Some(link.clone())
+    );
+    assert_eq!(store.resolve_link(&link.uuid, now).await.unwrap(), None);
+    assert!(store.load_learner(&ada()).await.unwrap().links.is_empty());
+    let again = store
+        .get_or_create_link(&ada(), &uuid(50), None, None, now)
+        .await
+        .unwrap();
+    assert!(again.created());
+    assert_ne!(again.link().uuid, link.uuid);
+}
+
+#[tokio::test]
+async fn expired_link_is_replaced() {
+    let stack = TestStack::start().await;
+    let store = &stack.app.store;
+    let then = Utc::now() - chrono::Duration::days(10);
+    let old = store
+        .get_or_create_link(&ada(), &uuid(50), None, Some(1), then)
+        .await
+        .unwrap()
+        .link()
+        .clone();
+    let now = Utc::now();
+    assert_eq!(store.resolve_link(&old.uuid, now).await.unwrap(), None);
+    let fresh = store
+        .get_or_create_link(&ada(), &uuid(50), Some(&old), None, now)
+        .await
+        .unwrap();
+    assert!(fresh.created());
+    assert_eq!(
+        store.load_learner(&ada()).await.unwrap().links,
+        vec![fresh.link().clone()]
+    );
+}

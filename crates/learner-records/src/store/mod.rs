@@ -11,6 +11,7 @@ pub mod counter;
 pub mod error;
 pub mod keys;
 pub mod learner;
+pub mod links;
 pub mod schema;
 
 use std::collections::HashMap;
