@@ -269,7 +269,7 @@ pub fn body_json(response: &Response) -> Value {
     serde_json::from_str(&body_text(response)).unwrap_or(Value::Null)
 }
 
-pub fn header_of<'a>(response: &'a Response, name: header::HeaderName) -> Option<&'a str> {
+pub fn header_of(response: &Response, name: header::HeaderName) -> Option<&str> {
     response.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
