@@ -1,6 +1,8 @@
 //! The store against moto: item round trips, race-safe creation, batch writes, versioned
 //! catalog visibility, and the request counts each access pattern costs.
 
+#![allow(clippy::unwrap_used)]
+
 use chrono::Utc;
 use learner_records::domain::*;
 use learner_records::store::catalog::CatalogEntry;
