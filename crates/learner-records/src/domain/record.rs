@@ -6,26 +6,53 @@
 //!   `certificate_available_date`, or that date has passed. An invisible credential is ignored
 //!   everywhere, as if it did not exist yet.
 //! * Only verified grades count. A grade counts as an attempt of its course when its run also
-//!   holds a visible course credential, awarded or revoked.
+//!   has a visible course credential, awarded or revoked. A run that Discovery excluded from
+//!   the program is not one of its runs, so nothing in it counts for that program.
 //! * The grade shown for a course is the highest among runs holding an awarded credential; on a
-//!   tie the run that comes first in the program's catalog order wins.
+//!   tie the run that comes first in the program's catalog order wins. A revoked run counts as
+//!   an attempt but never gives the grade.
 //! * The row's `course_id` and `issue_date` come from the same run as its grade. Upstream takes
 //!   them from the most recently created awarded credential, which can belong to another run
 //!   than the grade; that mismatch is fixed here. A course with an awarded credential but no
-//!   grade shows that credential's run and date with blank grade fields.
-//! * A program credential is visible once every course credential of the learner in the
-//!   program's runs is visible. With no course credential in the program it is visible at once
-//!   (a staff-granted program certificate shows as completed).
+//!   verified grade shows that credential's run and date with blank grade fields (the newest
+//!   such credential when there are several). Each course gets one row, placed at the run its
+//!   data comes from, or at its first run when nothing was earned.
+//! * `issue_date` is the credential's date override, else its configuration's available date,
+//!   else its creation. `last_updated` is the latest issue date (without override) or grade
+//!   modification among the attempts, else the time of the request. Both always carry the
+//!   `+00:00` offset. Upstream's fallback was a naive local time, which browsers read in their
+//!   own zone.
+//! * `empty` on the record is true when no course row is earned, so a course earned without a
+//!   grade makes the program "partially completed" rather than "not earned".
+//! * A program credential counts only while the site has a certificate configuration for its
+//!   program, as upstream, where deleting the configuration deletes its credentials. It is
+//!   visible once every course credential of the learner in the program's runs is visible.
+//!   With no course credential in the program it is visible at once, so a staff-granted program
+//!   certificate shows as completed (upstream hid it).
+//! * A program is on the learner's list when it is active or retired and contains a run with an
+//!   awarded, visible course credential, or when its program credential counts. Grades alone
+//!   enrol nobody. The record itself renders a program in any status.
+//! * Pathways: only published credit pathways with a partner email, because the MFE offers
+//!   every listed pathway in its send dialog and a send to any other can never succeed. A
+//!   pathway shows `sent` only for a send of this program, or a send from before sends were
+//!   tracked per program.
+//! * The learner's name falls back to the username when the full name is empty.
+//!
+//! NOTE: the MFE prints dates with `toLocaleDateString()` in the browser's zone, so a viewer far
+//! from UTC can see the calendar day before or after the UTC date of `issue_date`. It also
+//! prints the blank `percent_grade` of an earned row without a grade as "0%" (it multiplies the
+//! value by 100), although the API sends `""`.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Serialize, Serializer};
 
-use super::catalog::{Catalog, PathwayStatus, PathwayType, Program};
+use super::catalog::{Catalog, Course, CourseRun, PathwayStatus, PathwayType, Program};
 use super::ids::{CourseRunKey, Username, Uuid};
 use super::learner::{
     CredentialStatus, CredentialSubject, CreditPathwayStatus, LearnerData, Percent, UserCredential,
+    UserGrade,
 };
 use super::site::SiteSettings;
 
@@ -40,7 +67,7 @@ pub fn isoformat(timestamp: &DateTime<Utc>) -> String {
     timestamp.to_rfc3339_opts(format, false)
 }
 
-/// Who is looking at a record; decides whether the learner's email is shown.
+/// The viewer of a record, which decides whether the learner's email is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Viewer {
     /// The learner, or staff.
@@ -53,8 +80,10 @@ pub enum Viewer {
 pub struct LearnerBlock {
     pub full_name: String,
     pub username: String,
-    /// Left out of public views unless the site shows emails publicly.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `None` for a public viewer unless the site shows emails publicly. Written as `""` rather
+    /// than left out or `null`: the MFE renders all three as an empty email, and an empty
+    /// string keeps upstream's shape (always a string) for other clients.
+    #[serde(serialize_with = "serialize_text_or_empty")]
     pub email: Option<String>,
 }
 
@@ -72,7 +101,7 @@ pub struct ProgramBlock {
 }
 
 /// One course of the program. Fields a course without an earned credential lacks are empty
-/// strings in the JSON, as the MFE expects; it never receives `null` for them.
+/// strings in the JSON, as the MFE expects, and never `null`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GradeRow {
     pub name: String,
@@ -88,6 +117,8 @@ pub struct GradeRow {
 }
 
 impl GradeRow {
+    /// Returns whether the MFE shows this course as earned, which it does exactly when
+    /// `issue_date` is set.
     pub fn is_earned(&self) -> bool {
         self.issue_date.is_some()
     }
@@ -131,6 +162,13 @@ fn serialize_isoformat<S: Serializer>(
     serializer.serialize_str(&isoformat(value))
 }
 
+fn serialize_text_or_empty<S: Serializer>(
+    value: &Option<String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(value.as_deref().unwrap_or_default())
+}
+
 fn serialize_count_or_empty<S: Serializer>(
     value: &Option<u32>,
     serializer: S,
@@ -161,21 +199,22 @@ fn serialize_percent_or_empty<S: Serializer>(
     }
 }
 
-/// The learner's visible course credentials, with their configuration's available date.
-struct VisibleCredential<'a> {
+/// A course credential of the learner with its configuration's available date.
+struct CourseCredential<'a> {
     credential: &'a UserCredential,
     run_key: &'a CourseRunKey,
     available_date: Option<DateTime<Utc>>,
+    visible: bool,
 }
 
-impl VisibleCredential<'_> {
-    /// The date a credential was issued, before any override: the configuration's available
-    /// date, else the credential's creation.
+impl CourseCredential<'_> {
+    /// Returns the date the credential was issued, before any override: the configuration's
+    /// available date, else the credential's creation.
     fn issued(&self) -> DateTime<Utc> {
         self.available_date.unwrap_or(self.credential.created)
     }
 
-    /// The date shown to people: the learner's date override first.
+    /// Returns the date shown to people: the learner's date override first.
     fn shown_date(&self) -> DateTime<Utc> {
         self.credential
             .date_override
@@ -187,12 +226,12 @@ impl VisibleCredential<'_> {
     }
 }
 
-/// Every course credential of the learner with its issue date and visibility.
+/// Collects every course credential of the learner with its issue date and visibility at `now`.
 fn course_credentials<'a>(
     learner: &'a LearnerData,
     settings: &SiteSettings,
-) -> Vec<(VisibleCredential<'a>, bool)> {
-    let now = Utc::now();
+    now: DateTime<Utc>,
+) -> Vec<CourseCredential<'a>> {
     learner
         .credentials
         .iter()
@@ -203,28 +242,40 @@ fn course_credentials<'a>(
             } => {
                 let configuration = settings.course_certificate(course_run_key, *mode);
                 let available_date = configuration.and_then(|c| c.certificate_available_date);
-                let visible = available_date.is_none_or(|date| date <= now);
-                Some((
-                    VisibleCredential {
-                        credential,
-                        run_key: course_run_key,
-                        available_date,
-                    },
-                    visible,
-                ))
+                Some(CourseCredential {
+                    credential,
+                    run_key: course_run_key,
+                    available_date,
+                    visible: available_date.is_none_or(|date| date <= now),
+                })
             }
             CredentialSubject::Program { .. } => None,
         })
         .collect()
 }
 
-/// Whether the learner holds an awarded, visible credential for the program.
+/// Lists the program's runs found in the catalog, in the program's order, with their course.
+fn program_runs<'a>(catalog: &'a Catalog, program: &Program) -> Vec<(&'a Course, &'a CourseRun)> {
+    program
+        .course_runs
+        .iter()
+        .filter_map(|uuid| catalog.run(uuid))
+        .collect()
+}
+
+/// Returns whether the learner's program credential for this program counts as completion at
+/// `now`.
 fn program_completed(
     program: &Program,
-    catalog: &Catalog,
+    runs: &[(&Course, &CourseRun)],
     learner: &LearnerData,
     settings: &SiteSettings,
+    credentials: &[CourseCredential],
+    now: DateTime<Utc>,
 ) -> bool {
+    if settings.program_certificate(&program.uuid).is_none() {
+        return false;
+    }
     let awarded = learner.credentials.iter().any(|credential| {
         credential.status == CredentialStatus::Awarded
             && credential.program_uuid() == Some(&program.uuid)
@@ -233,19 +284,119 @@ fn program_completed(
         return false;
     }
 
-    let now = Utc::now();
-    let program_runs: Vec<&CourseRunKey> = program
-        .course_runs
+    credentials
         .iter()
-        .filter_map(|uuid| catalog.run(uuid).map(|(_, run)| &run.key))
-        .collect();
-    course_credentials(learner, settings)
-        .iter()
-        .filter(|(credential, _)| program_runs.contains(&credential.run_key))
-        .all(|(credential, _)| credential.issued() <= now)
+        .filter(|credential| runs.iter().any(|(_, run)| &run.key == credential.run_key))
+        .all(|credential| credential.issued() <= now)
 }
 
-/// Builds one program's record for one learner.
+/// What the learner has in one run of the program.
+struct RunAttempt<'a> {
+    /// Position of the run in the program's run list.
+    position: usize,
+    run: &'a CourseRun,
+    /// The run's visible credential: an awarded one if any, else a revoked one.
+    credential: Option<&'a CourseCredential<'a>>,
+    /// The learner's verified grade in the run.
+    grade: Option<&'a UserGrade>,
+}
+
+impl RunAttempt<'_> {
+    fn is_awarded(&self) -> bool {
+        self.credential.is_some_and(CourseCredential::is_awarded)
+    }
+
+    /// Returns whether the run has a verified grade and a visible credential of any status,
+    /// which upstream counts as an attempt.
+    fn counts_as_attempt(&self) -> bool {
+        self.grade.is_some() && self.credential.is_some()
+    }
+}
+
+/// The row of one course, placed at `position`, and the course's latest activity.
+struct CourseOutcome {
+    position: usize,
+    row: GradeRow,
+    last_updated: Option<DateTime<Utc>>,
+}
+
+/// Builds the row of one course from its runs in the program, in program order.
+fn course_outcome(course: &Course, school: String, attempts: &[RunAttempt]) -> CourseOutcome {
+    let mut row = GradeRow {
+        name: course.title.clone().unwrap_or_default(),
+        school,
+        attempts: None,
+        course_id: String::new(),
+        issue_date: None,
+        percent_grade: None,
+        letter_grade: String::new(),
+    };
+
+    let counted: Vec<&RunAttempt> = attempts.iter().filter(|a| a.counts_as_attempt()).collect();
+    let last_updated = counted
+        .iter()
+        .filter_map(|attempt| {
+            let credential = attempt.credential?;
+            let grade = attempt.grade?;
+            Some(credential.issued().max(grade.modified))
+        })
+        .max();
+
+    // Strictly greater replaces, so on a tie the earlier run keeps the row.
+    let mut best: Option<(&RunAttempt, &UserGrade)> = None;
+    for attempt in attempts.iter().filter(|a| a.is_awarded()) {
+        if let Some(grade) = attempt.grade
+            && best.is_none_or(|(_, seen)| grade.percent_grade > seen.percent_grade)
+        {
+            best = Some((attempt, grade));
+        }
+    }
+
+    let source = match best {
+        Some((attempt, grade)) => {
+            row.attempts = Some(counted.len() as u32);
+            row.percent_grade = Some(grade.percent_grade);
+            row.letter_grade = if grade.letter_grade.is_empty() {
+                "N/A".to_owned()
+            } else {
+                grade.letter_grade.clone()
+            };
+            Some(attempt)
+        }
+        None => newest_awarded(attempts),
+    };
+
+    let position = match source {
+        Some(attempt) => {
+            row.course_id = attempt.run.key.to_string();
+            row.issue_date = attempt.credential.map(CourseCredential::shown_date);
+            attempt.position
+        }
+        None => attempts.first().map_or(0, |attempt| attempt.position),
+    };
+    CourseOutcome {
+        position,
+        row,
+        last_updated,
+    }
+}
+
+/// Finds the run whose awarded credential was created last, keeping the earlier run on a tie.
+fn newest_awarded<'a, 'b>(attempts: &'b [RunAttempt<'a>]) -> Option<&'b RunAttempt<'a>> {
+    let mut newest: Option<(&RunAttempt, DateTime<Utc>)> = None;
+    for attempt in attempts {
+        let Some(credential) = attempt.credential.filter(|c| c.is_awarded()) else {
+            continue;
+        };
+        let created = credential.credential.created;
+        if newest.is_none_or(|(_, seen)| created > seen) {
+            newest = Some((attempt, created));
+        }
+    }
+    newest.map(|(attempt, _)| attempt)
+}
+
+/// Builds one program's record for one learner, as of now.
 pub fn build_program_record(
     catalog: &Catalog,
     settings: &SiteSettings,
@@ -254,116 +405,77 @@ pub fn build_program_record(
     learner: &LearnerData,
     viewer: Viewer,
 ) -> ProgramRecord {
-    let now = Utc::now();
-    let credentials = course_credentials(learner, settings);
-    let visible: Vec<&VisibleCredential> = credentials
-        .iter()
-        .filter(|(_, visible)| *visible)
-        .map(|(credential, _)| credential)
-        .collect();
+    build_program_record_at(
+        catalog,
+        settings,
+        program,
+        username,
+        learner,
+        viewer,
+        Utc::now(),
+    )
+}
 
-    // The program's runs in catalog order, with their course.
-    let runs: Vec<(&crate::domain::Course, &crate::domain::CourseRun)> = program
-        .course_runs
-        .iter()
-        .filter_map(|uuid| catalog.run(uuid))
-        .collect();
+/// Builds one program's record for one learner as of `now`, which decides visibility and the
+/// fallback `last_updated`.
+pub fn build_program_record_at(
+    catalog: &Catalog,
+    settings: &SiteSettings,
+    program: &Program,
+    username: &Username,
+    learner: &LearnerData,
+    viewer: Viewer,
+    now: DateTime<Utc>,
+) -> ProgramRecord {
+    let credentials = course_credentials(learner, settings, now);
+    let runs = program_runs(catalog, program);
 
-    let mut attempts: HashMap<Uuid, u32> = HashMap::new();
-    let mut best: HashMap<Uuid, (Percent, usize)> = HashMap::new();
-    let mut last_updated: Option<DateTime<Utc>> = None;
-    let mut latest_awarded: HashMap<Uuid, (DateTime<Utc>, usize)> = HashMap::new();
-
+    // Each run of the program with the visible credential and verified grade it has,
+    // grouped by course in the order each course first appears.
+    let mut courses: Vec<&Course> = Vec::new();
+    let mut attempts_by_course: HashMap<Uuid, Vec<RunAttempt>> = HashMap::new();
     for (position, (course, run)) in runs.iter().enumerate() {
-        let run_credentials: Vec<&&VisibleCredential> = visible
-            .iter()
-            .filter(|credential| credential.run_key == &run.key)
-            .collect();
-        let awarded = run_credentials
-            .iter()
-            .find(|credential| credential.is_awarded());
-
-        if let Some(credential) = awarded {
-            let created = credential.credential.created;
-            let newer = latest_awarded
-                .get(&course.uuid)
-                .is_none_or(|(seen, _)| created > *seen);
-            if newer {
-                latest_awarded.insert(course.uuid, (created, position));
-            }
-        }
-
+        let visible_in_run = || {
+            credentials
+                .iter()
+                .filter(|credential| credential.visible && credential.run_key == &run.key)
+        };
+        let credential = visible_in_run()
+            .find(|credential| credential.is_awarded())
+            .or_else(|| visible_in_run().next());
         let grade = learner
             .grades
             .iter()
             .find(|grade| grade.course_run == run.key && grade.verified);
-        let (Some(grade), Some(credential)) = (grade, awarded.or(run_credentials.first())) else {
-            continue;
-        };
 
-        *attempts.entry(course.uuid).or_default() += 1;
-        let touched = credential.issued().max(grade.modified);
-        last_updated = Some(last_updated.map_or(touched, |previous| previous.max(touched)));
+        if !attempts_by_course.contains_key(&course.uuid) {
+            courses.push(course);
+        }
+        attempts_by_course
+            .entry(course.uuid)
+            .or_default()
+            .push(RunAttempt {
+                position,
+                run,
+                credential,
+                grade,
+            });
+    }
 
-        if credential.is_awarded() {
-            let better = best
+    let mut outcomes: Vec<CourseOutcome> = courses
+        .iter()
+        .map(|course| {
+            let school = catalog.organization_names(&course.owners);
+            let attempts = attempts_by_course
                 .get(&course.uuid)
-                .is_none_or(|(percent, _)| grade.percent_grade > *percent);
-            if better {
-                best.insert(course.uuid, (grade.percent_grade, position));
-            }
-        }
-    }
+                .map_or(&[][..], Vec::as_slice);
+            course_outcome(course, school, attempts)
+        })
+        .collect();
+    outcomes.sort_by_key(|outcome| outcome.position);
 
-    // Each course gets one row, placed at the run its data comes from, or at its first run.
-    let mut rows = Vec::new();
-    let mut done: Vec<Uuid> = Vec::new();
-    for (position, (course, run)) in runs.iter().enumerate() {
-        if done.contains(&course.uuid) {
-            continue;
-        }
-        let source = best
-            .get(&course.uuid)
-            .map(|(_, p)| *p)
-            .or_else(|| latest_awarded.get(&course.uuid).map(|(_, p)| *p));
-        let row_base = |course: &crate::domain::Course| GradeRow {
-            name: course.title.clone().unwrap_or_default(),
-            school: catalog.organization_names(&course.owners),
-            attempts: None,
-            course_id: String::new(),
-            issue_date: None,
-            percent_grade: None,
-            letter_grade: String::new(),
-        };
-
-        match source {
-            Some(source) if source != position => continue,
-            Some(_) => {
-                let credential = visible
-                    .iter()
-                    .find(|credential| credential.run_key == &run.key && credential.is_awarded());
-                let grade = learner
-                    .grades
-                    .iter()
-                    .find(|grade| grade.course_run == run.key && grade.verified);
-                let mut row = row_base(course);
-                row.course_id = run.key.to_string();
-                row.issue_date = credential.map(|c| c.shown_date());
-                if let Some(grade) = grade.filter(|_| best.contains_key(&course.uuid)) {
-                    row.attempts = attempts.get(&course.uuid).copied();
-                    row.percent_grade = Some(grade.percent_grade);
-                    row.letter_grade = if grade.letter_grade.is_empty() {
-                        "N/A".to_owned()
-                    } else {
-                        grade.letter_grade.clone()
-                    };
-                }
-                rows.push(row);
-            }
-            None => rows.push(row_base(course)),
-        }
-        done.push(course.uuid);
-    }
+    let last_updated = outcomes.iter().filter_map(|o| o.last_updated).max();
+    let rows: Vec<GradeRow> = outcomes.into_iter().map(|outcome| outcome.row).collect();
 
     let profile = learner.profile.clone().unwrap_or_default();
     let show_email = viewer == Viewer::OwnerOrStaff || settings.configuration.show_email_publicly;
@@ -381,7 +493,7 @@ pub fn build_program_record(
             name: program.title.clone(),
             type_slug: program.type_slug.clone(),
             type_name: program.program_type.clone(),
-            completed: program_completed(program, catalog, learner, settings),
+            completed: program_completed(program, &runs, learner, settings, &credentials, now),
             empty: !rows.iter().any(GradeRow::is_earned),
             last_updated: last_updated.unwrap_or(now),
             school: catalog.organization_names(&program.authoring_organizations),
@@ -393,9 +505,8 @@ pub fn build_program_record(
     }
 }
 
-/// The credit pathways a learner can send this program's record to. Industry pathways are left
-/// out: the MFE offers every listed pathway in its send dialog, and a send to an industry pathway
-/// can never succeed.
+/// Lists the credit pathways a learner can send this program's record to, with the learner's
+/// send status.
 fn pathway_blocks(
     catalog: &Catalog,
     program: &Program,
@@ -406,6 +517,7 @@ fn pathway_blocks(
         .filter(|pathway| {
             pathway.status == PathwayStatus::Published
                 && pathway.pathway_type == PathwayType::Credit
+                && !pathway.email.trim().is_empty()
         })
         .map(|pathway| {
             let sent = learner.sends.iter().any(|send| {
@@ -428,19 +540,29 @@ fn pathway_blocks(
         .collect()
 }
 
-/// The programs a learner is enrolled in, ordered by title: listed programs (active or
-/// retired) that hold a run with one of the learner's awarded, visible course credentials, or
-/// for which the learner holds an awarded, visible program credential.
+/// Lists the programs a learner is enrolled in, ordered by title, as of now.
 pub fn build_program_list(
     catalog: &Catalog,
     settings: &SiteSettings,
     learner: &LearnerData,
 ) -> Vec<EnrolledProgram> {
-    let credentials = course_credentials(learner, settings);
+    build_program_list_at(catalog, settings, learner, Utc::now())
+}
+
+/// Lists the programs a learner is enrolled in as of `now`, ordered by title (then uuid):
+/// programs (active or retired) that contain a run with one of the learner's awarded, visible
+/// course credentials, or whose program credential counts as completion.
+pub fn build_program_list_at(
+    catalog: &Catalog,
+    settings: &SiteSettings,
+    learner: &LearnerData,
+    now: DateTime<Utc>,
+) -> Vec<EnrolledProgram> {
+    let credentials = course_credentials(learner, settings, now);
     let earned_runs: Vec<Uuid> = credentials
         .iter()
-        .filter(|(credential, visible)| *visible && credential.is_awarded())
-        .filter_map(|(credential, _)| {
+        .filter(|credential| credential.visible && credential.is_awarded())
+        .filter_map(|credential| {
             catalog
                 .run_by_key(credential.run_key)
                 .map(|(_, run)| run.uuid)
@@ -455,7 +577,8 @@ pub fn build_program_list(
                 .course_runs
                 .iter()
                 .any(|run| earned_runs.contains(run));
-            let completed = program_completed(program, catalog, learner, settings);
+            let runs = program_runs(catalog, program);
+            let completed = program_completed(program, &runs, learner, settings, &credentials, now);
             (has_course || completed).then(|| EnrolledProgram {
                 name: program.title.clone(),
                 uuid: program.uuid.hex(),
