@@ -12,6 +12,7 @@ pub mod error;
 pub mod keys;
 pub mod learner;
 pub mod links;
+pub mod profiles;
 pub mod schema;
 
 use std::collections::HashMap;
