@@ -53,13 +53,13 @@ pub struct JwtConfig {
     pub leeway_seconds: u64,
 }
 
-/// How the CSV export of a public record reaches the browser.
+/// The delivery of a public record's CSV export to the browser.
 ///
 /// The Learner Record MFE first fetches the CSV URL by XHR with credentials and a
-/// `USE-JWT-COOKIE` header, then navigates to it. After our redirect to S3 the browser sends
-/// that XHR's preflight to S3 with `Origin: null` (Chromium 156, measured), which a bucket CORS
-/// rule for the MFE origin does not match, so the XHR fails and the MFE reports the download as
-/// failed. Answering inline avoids the redirect.
+/// `USE-JWT-COOKIE` header, then navigates to it. After a redirect to S3 the browser sends that
+/// XHR's preflight to S3 with `Origin: null` (measured with Chromium 156). No bucket CORS rule
+/// for the MFE origin matches it, so the XHR fails and the MFE reports a failed download.
+/// Sending the CSV inline avoids the redirect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CsvDownload {
     /// Inline while a Learner Record MFE URL is in force, a redirect otherwise.
@@ -104,7 +104,7 @@ pub struct Config {
     pub username_replacement_worker: String,
     /// Requests with a larger body are rejected with 413.
     pub max_body_bytes: usize,
-    /// How CSV exports are delivered (`CSV_DOWNLOAD`: `auto`, `redirect` or `inline`).
+    /// The delivery of CSV exports (`CSV_DOWNLOAD`: `auto`, `redirect` or `inline`).
     pub csv_download: CsvDownload,
 }
 

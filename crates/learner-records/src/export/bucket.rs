@@ -52,8 +52,8 @@ pub struct Export {
 /// Stores an export unless its object already exists, and returns a presigned download URL.
 /// Costs one HeadObject, plus one PutObject the first time; presigning sends no request.
 ///
-/// HeadObject answers 404 for a missing object only when the caller may list the bucket;
-/// without `s3:ListBucket` S3 answers 403, which this treats as a failure.
+/// HeadObject returns 404 for a missing object only when the caller may list the bucket.
+/// Without `s3:ListBucket` S3 returns 403, which this function reports as a failure.
 pub async fn publish(s3: &Client, bucket: &str, export: Export) -> Result<String, BucketError> {
     let Export {
         key,

@@ -1,5 +1,5 @@
 //! The CSV export of a program record: its bytes, its download file name and the object key it
-//! is stored under. Nothing here talks to S3; [`bucket`] does.
+//! is stored under. Reading and writing S3 happens in [`bucket`].
 //!
 //! The layout follows the Credentials service's export so partners' tooling keeps working:
 //! seven metadata rows (label, value), one row with a single empty cell, the header
@@ -66,7 +66,7 @@ pub fn record_csv(record: &ProgramRecord) -> Result<Vec<u8>, csv::Error> {
             .map(|percent| percent.python_float_text())
             .unwrap_or_default();
         // Numbers and dates are formatted here from typed values, so only the text fields can
-        // carry a formula; neutralising a negative grade would only corrupt it.
+        // carry a formula. Neutralising a negative grade would only corrupt it.
         writer.write_record([
             neutralise(&row.name).as_ref(),
             &neutralise(&row.school),
@@ -105,8 +105,8 @@ pub struct DownloadName {
 
 impl DownloadName {
     /// Upstream's name, `<username>_<program title>_grades.csv` lower-cased with spaces as `_`.
-    /// Path separators and control characters also become `_`; the ASCII form replaces every
-    /// other character that a quoted `filename` cannot carry safely.
+    /// Path separators and control characters also become `_`. The ASCII form also replaces
+    /// every character that a quoted `filename` cannot carry safely.
     pub fn new(username: &str, program_title: &str) -> Self {
         let name = format!("{username}_{program_title}_grades.csv").to_lowercase();
         let unicode: String = name
@@ -133,8 +133,8 @@ impl DownloadName {
         Self { ascii, unicode }
     }
 
-    /// The `Content-Disposition` value (RFC 6266): an attachment with the ASCII name, and the
-    /// full name in UTF-8 (RFC 8187) for browsers that read `filename*`.
+    /// Builds the `Content-Disposition` value (RFC 6266): an attachment with the ASCII name, and
+    /// the full name in UTF-8 (RFC 8187) for browsers that read `filename*`.
     pub fn content_disposition(&self) -> String {
         format!(
             "attachment; filename=\"{}\"; filename*=UTF-8''{}",
@@ -162,9 +162,9 @@ fn percent_encode_attr(text: &str) -> String {
     out
 }
 
-/// The object key of an export: `exports/<link hex>/<SHA-256 of the bytes>.csv`. An unchanged
-/// record gives the same key, so its object is reused; a changed record or another viewer's
-/// version (with or without the email) gets its own object.
+/// Builds the object key of an export: `exports/<link hex>/<SHA-256 of the bytes>.csv`. An
+/// unchanged record gives the same key, so its object is reused. A changed record, or another
+/// viewer's version with or without the email, gets its own object.
 pub fn object_key(link: &Uuid, bytes: &[u8]) -> String {
     let hash: String = digest(&SHA256, bytes)
         .as_ref()

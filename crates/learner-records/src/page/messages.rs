@@ -61,13 +61,13 @@ pub struct Language {
 }
 
 impl Language {
-    /// The text of a message, placeholders unfilled.
+    /// Returns the text of a message with its placeholders unfilled.
     pub fn text(&self, message: Message) -> &'static str {
         (self.texts)(message)
     }
 
-    /// The text of a message with its `{name}` placeholders replaced by the given values. The
-    /// text is scanned once, so a value that itself contains `{name}` stays as it is. A
+    /// Formats a message, replacing its `{name}` placeholders by the given values. The text is
+    /// scanned once, so a value that itself contains `{name}` stays as it is. A
     /// placeholder without a value is left in place.
     pub fn format(&self, message: Message, values: &[(&str, &str)]) -> String {
         fill(self.text(message), values)
@@ -132,7 +132,7 @@ pub fn negotiate(accept_language: Option<&str>) -> &'static Language {
     &LANGUAGES[index]
 }
 
-/// The index in `available` of the best language for an `Accept-Language` header (RFC 9110
+/// Finds the index in `available` of the best language for an `Accept-Language` header (RFC 9110
 /// §12.5.4): the highest quality wins, and on equal quality the range listed first. A range
 /// matches a tag equal to it or to its primary subtag, so `en-GB` matches `en` and `en` matches
 /// `en-us`. `*` matches the first available language. Ranges with quality 0 are ignored.
@@ -175,7 +175,7 @@ fn primary_subtag(tag: &str) -> &str {
     tag.split(['-', '_']).next().unwrap_or(tag)
 }
 
-/// Parses a quality value (`0`, `0.5`, `1.000`) into thousandths; `None` when malformed.
+/// Parses a quality value (`0`, `0.5`, `1.000`) into thousandths, or `None` when malformed.
 fn parse_quality(text: &str) -> Option<u16> {
     let text = text.trim();
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));

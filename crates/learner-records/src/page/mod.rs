@@ -3,8 +3,8 @@
 //!
 //! The page is rendered on the server and works without JavaScript. It has landmarks, a
 //! language attribute, a table with a caption and header cells, statuses written as text, and
-//! a print stylesheet. Dates are calendar dates in UTC and say so, because a visitor's time
-//! zone could otherwise move a date by one day. The only style sheet is inline, and the
+//! a print stylesheet. Dates are calendar dates in UTC with the zone stated, because a
+//! visitor's time zone could otherwise move a date by one day. The only style sheet is inline, and the
 //! Content-Security-Policy allows exactly that style sheet (by hash) and nothing else, so
 //! neither scripts nor outside resources can load even if escaping were ever missed.
 //! `noindex` keeps search engines from listing a learner's record.
@@ -54,6 +54,7 @@ th,td{text-align:left;vertical-align:top;padding:.5rem .75rem;border-bottom:1px 
 thead th{background:#f4f6f8;border-bottom:2px solid #8c959f}
 tbody th{font-weight:600}
 .number{text-align:right;font-variant-numeric:tabular-nums}
+.nowrap{white-space:nowrap}
 .course-id{display:block;color:#4a5560;font-size:.85rem;font-weight:400;overflow-wrap:anywhere}
 footer{margin-top:2rem;padding-bottom:2rem;color:#4a5560;font-size:.9rem}
 @media print{
@@ -218,15 +219,16 @@ fn summary_section(record: &ProgramRecord, language: &Language, csv_url: &str) -
     section
 }
 
-/// The course table's columns. The course run key has no column: it sits under the course name.
-const COLUMNS: [Message; 7] = [
-    Message::CourseColumn,
-    Message::SchoolColumn,
-    Message::StatusColumn,
-    Message::GradeColumn,
-    Message::LetterGradeColumn,
-    Message::AttemptsColumn,
-    Message::DateEarnedColumn,
+/// The course table's columns with the class of their cells. The course run key has no column:
+/// it sits under the course name.
+const COLUMNS: [(Message, &str); 7] = [
+    (Message::CourseColumn, ""),
+    (Message::SchoolColumn, ""),
+    (Message::StatusColumn, "nowrap"),
+    (Message::GradeColumn, "number"),
+    (Message::LetterGradeColumn, ""),
+    (Message::AttemptsColumn, "number"),
+    (Message::DateEarnedColumn, "nowrap"),
 ];
 
 fn courses_section(record: &ProgramRecord, language: &Language) -> String {
@@ -234,15 +236,23 @@ fn courses_section(record: &ProgramRecord, language: &Language) -> String {
         Message::CoursesCaption,
         &[("program", &record.program.name)],
     );
+    // The table scrolls sideways on narrow screens, and tabindex lets keyboard users scroll it.
     let mut section = String::from("<section aria-labelledby=\"courses-heading\">\n");
     section.push_str(&format!(
-        "<h2 id=\"courses-heading\">{}</h2>\n<div class=\"table-scroll\">\n<table>\n<caption>{}</caption>\n<thead><tr>",
+        "<h2 id=\"courses-heading\">{}</h2>\n\
+         <div class=\"table-scroll\" role=\"region\" aria-labelledby=\"courses-heading\" tabindex=\"0\">\n\
+         <table>\n<caption>{}</caption>\n<thead><tr>",
         escape(language.text(Message::CoursesHeading)),
         escape(&caption)
     ));
-    for column in COLUMNS {
+    for (column, class) in COLUMNS {
+        let class = if class.is_empty() {
+            String::new()
+        } else {
+            format!(" class=\"{class}\"")
+        };
         section.push_str(&format!(
-            "<th scope=\"col\">{}</th>",
+            "<th scope=\"col\"{class}>{}</th>",
             escape(language.text(column))
         ));
     }
@@ -297,9 +307,9 @@ fn course_row(row: &GradeRow, language: &Language) -> String {
         .unwrap_or_default();
 
     format!(
-        "<tr><th scope=\"row\">{name}{course_id}</th><td>{school}</td><td>{status}</td>\
-         <td class=\"number\">{grade}</td><td>{letter}</td><td class=\"number\">{attempts}</td>\
-         <td>{earned}</td></tr>\n",
+        "<tr><th scope=\"row\">{name}{course_id}</th><td>{school}</td>\
+         <td class=\"nowrap\">{status}</td><td class=\"number\">{grade}</td><td>{letter}</td>\
+         <td class=\"number\">{attempts}</td><td class=\"nowrap\">{earned}</td></tr>\n",
         name = escape(&row.name),
         school = escape(&row.school),
         status = escape(language.text(status)),
@@ -308,12 +318,12 @@ fn course_row(row: &GradeRow, language: &Language) -> String {
     )
 }
 
-/// A grade as a whole percentage, rounded half up as the MFE's `Math.round` does.
+/// Rounds a grade to a whole percentage, half up, as the MFE's `Math.round` does.
 fn rounded_percent(percent: Percent) -> i32 {
     (percent.ten_thousandths() + 50).div_euclid(100)
 }
 
-/// The UTC calendar date of a timestamp, `YYYY-MM-DD`.
+/// Formats the UTC calendar date of a timestamp as `YYYY-MM-DD`.
 fn calendar_date(timestamp: &DateTime<Utc>) -> String {
     timestamp.format("%Y-%m-%d").to_string()
 }
@@ -399,7 +409,7 @@ mod tests {
             "<header>",
             "<main class=\"wrap\">",
             "<caption>Courses of Test Program",
-            "<th scope=\"col\">Highest grade</th>",
+            "<th scope=\"col\" class=\"number\">Highest grade</th>",
             "<th scope=\"row\">",
         ] {
             assert!(html.contains(part), "missing {part}");
@@ -417,8 +427,8 @@ mod tests {
     fn statuses_are_written_as_text() {
         let html = render(&record("Test Program"));
         assert!(html.contains(">Partially completed</span>"));
-        assert!(html.contains("<td>Earned</td>"));
-        assert!(html.contains("<td>Not earned</td>"));
+        assert!(html.contains("<td class=\"nowrap\">Earned</td>"));
+        assert!(html.contains("<td class=\"nowrap\">Not earned</td>"));
     }
 
     #[test]

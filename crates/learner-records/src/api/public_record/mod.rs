@@ -15,7 +15,7 @@
 //! the MFE calls share by XHR, which cannot complete a login. Both count against one limit of
 //! 15 requests per minute per requesting user.
 //!
-//! An unknown, revoked or expired link answers 404 the same way on the page and the CSV. While
+//! An unknown, revoked or expired link gets the same 404 on the page and the CSV. While
 //! records are switched off for the site, logged-in requests get 404 but anonymous visitors can
 //! still open public links, as upstream does. Anonymous visitors see the learner's email only
 //! when the site configuration says so; the owner and staff always see it, on the page and in
@@ -44,10 +44,21 @@ pub use share::revoke_public_link;
 
 use crate::api::routing::{no_route, url_hex};
 use crate::app::App;
+use crate::config::{Config, ConfigError, CsvDownload};
 use crate::http::{ApiError, Request, Response, has_trailing_slash, path_segments, serve};
 
 /// Share and revoke requests a user may make per minute.
 pub const SHARE_LIMIT_PER_MINUTE: i64 = 15;
+
+/// Checks what this function needs beyond the shared configuration: the export bucket, unless
+/// CSV exports are always sent inline. Run at start-up, so a missing bucket fails the deploy's
+/// first invocation instead of the first download.
+pub fn check_config(config: &Config) -> Result<(), ConfigError> {
+    if config.export_bucket.is_empty() && config.csv_download != CsvDownload::Inline {
+        return Err(ConfigError::Missing("EXPORT_BUCKET"));
+    }
+    Ok(())
+}
 
 /// Handles one request to this function.
 pub async fn handle(app: &App, request: Request) -> Response {
@@ -92,5 +103,31 @@ fn require_get(request: &Request) -> Result<(), ApiError> {
         Ok(())
     } else {
         Err(ApiError::MethodNotAllowed(request.method().to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bootstrap::Resources;
+    use crate::testkit::test_config;
+
+    #[test]
+    fn start_up_needs_a_bucket_unless_inline() {
+        let mut config = test_config(&Resources {
+            table: "table".into(),
+            bucket: String::new(),
+            bus: String::new(),
+            ses_identity: String::new(),
+            cors_origins: Vec::new(),
+        });
+        for (mode, accepted) in [
+            (CsvDownload::Auto, false),
+            (CsvDownload::Redirect, false),
+            (CsvDownload::Inline, true),
+        ] {
+            config.csv_download = mode;
+            assert_eq!(check_config(&config).is_ok(), accepted, "{mode:?}");
+        }
     }
 }

@@ -100,7 +100,7 @@ pub async fn revoke(app: &App, request: &Request, program: &Uuid) -> Result<Resp
 
 /// Revokes a learner's public link for a program and publishes the revocation. Returns the
 /// revoked link, or `None` when the learner had none. The page, the CSV and the JSON view of
-/// the link answer 404 from then on; sharing again creates a link with a new uuid.
+/// the link return 404 from then on, and sharing again creates a link with a new uuid.
 pub async fn revoke_public_link(
     app: &App,
     username: &Username,
@@ -116,8 +116,8 @@ pub async fn revoke_public_link(
     Ok(revoked)
 }
 
-/// The public URL of a link: always this service's own address, which redirects to the MFE
-/// when one is configured.
+/// Builds the public URL of a link. It is always this service's own address, which redirects
+/// to the MFE when one is configured.
 pub fn public_link_url(app: &App, link: &PublicLink) -> String {
     app.config
         .public_url(&format!("/records/programs/shared/{}/", link.uuid.hex()))
@@ -134,7 +134,7 @@ fn link_event(detail_type: &'static str, link: &PublicLink) -> DomainEvent {
     )
 }
 
-/// Counts the request against the requester's share limit; 429 when over it.
+/// Counts the request against the requester's share limit, with 429 when over it.
 async fn limit_rate(app: &App, identity: &Identity) -> Result<(), ApiError> {
     let over = throttle::hit(
         &app.store,
@@ -152,7 +152,7 @@ async fn limit_rate(app: &App, identity: &Identity) -> Result<(), ApiError> {
     }
 }
 
-/// 404 for logged-in requests while records are switched off for the site.
+/// Rejects the request with 404 while records are switched off for the site.
 fn ensure_records_enabled(app: &App, snapshot: &Snapshot) -> Result<(), ApiError> {
     if app.site_configuration(&snapshot.settings).records_enabled {
         Ok(())
@@ -161,8 +161,8 @@ fn ensure_records_enabled(app: &App, snapshot: &Snapshot) -> Result<(), ApiError
     }
 }
 
-/// Whether the requester may share or revoke the target's links: their own, or anyone's for
-/// staff.
+/// Checks whether the requester may share or revoke the target's links: their own, or
+/// anyone's for staff.
 fn may_act_for(identity: &Identity, target: &Username) -> bool {
     identity.is_staff || &identity.username == target
 }
@@ -175,7 +175,8 @@ fn username_required() -> ApiError {
     ApiError::invalid_field("username", "This field is required.")
 }
 
-/// The `username` of the body. When `required` is false a missing body or field gives `None`.
+/// Reads the `username` of the body. When `required` is false a missing body or field gives
+/// `None`.
 fn target_username(request: &Request, required: bool) -> Result<Option<Username>, ApiError> {
     let object = body::parse_object(request)?;
     match object.get("username") {

@@ -1,4 +1,4 @@
-//! What a public link leads to: the record page (or a redirect to the MFE) and the CSV export.
+//! The record page (or a redirect to the MFE) and the CSV export behind a public link.
 //!
 //! Both routes resolve the link and read the snapshot together (one GetItem each, in one round
 //! trip), then load the owner's partition with one Query, so a view costs two round trips.
@@ -76,7 +76,7 @@ pub async fn csv(app: &App, request: &Request, link: &Uuid) -> Result<Response, 
 
     if app.config.export_bucket.is_empty() {
         return Err(ApiError::internal(
-            "EXPORT_BUCKET is not set, so the CSV export cannot be stored",
+            "EXPORT_BUCKET is not set, so the CSV export cannot be stored; set it or CSV_DOWNLOAD=inline",
         ));
     }
     let export = Export {
@@ -92,7 +92,8 @@ pub async fn csv(app: &App, request: &Request, link: &Uuid) -> Result<Response, 
         })?;
     let mut response = redirect(&url);
     set_header(&mut response, header::CACHE_CONTROL, "no-store");
-    // The URL is a bearer credential for the file; keep it and the link out of Referer headers.
+    // The URL is a bearer credential for the file, so keep it and the link out of Referer
+    // headers.
     set_header(&mut response, header::REFERRER_POLICY, "no-referrer");
     Ok(response)
 }
@@ -162,7 +163,8 @@ fn not_found_page(language: &Language) -> Response {
     page_response(StatusCode::NOT_FOUND, page::not_found_page(language))
 }
 
-/// The CSV route's 404: the HTML page for a browser navigating to the link, JSON otherwise.
+/// Builds the CSV route's 404: the HTML page for a browser navigating to the link, JSON
+/// otherwise.
 fn not_found(request: &Request) -> Response {
     let browser =
         header_value(request, "accept").is_some_and(|accept| accept.contains("text/html"));
@@ -188,7 +190,7 @@ fn csv_response(bytes: Vec<u8>, content_disposition: &str) -> Response {
     response
 }
 
-/// Headers for a learner's record: never stored by caches (a revoked link must stop working at
+/// Sets the headers of a learner's record: never stored by caches (a revoked link must stop working at
 /// once), never indexed, never sniffed as another type.
 fn set_private_headers(response: &mut Response) {
     set_header(response, header::CACHE_CONTROL, "no-store");
