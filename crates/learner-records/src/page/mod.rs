@@ -72,12 +72,11 @@ thead th{background:none}
 "#;
 
 /// The policy for both pages: nothing may load or run except the inline style sheet.
-static CONTENT_SECURITY_POLICY: LazyLock<&'static str> = LazyLock::new(|| {
+static CONTENT_SECURITY_POLICY: LazyLock<String> = LazyLock::new(|| {
     let hash = base64::engine::general_purpose::STANDARD.encode(digest(&SHA256, STYLE.as_bytes()));
-    let policy = format!(
+    format!(
         "default-src 'none'; style-src 'sha256-{hash}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    );
-    Box::leak(policy.into_boxed_str())
+    )
 });
 
 /// Renders the public page of a program record. `csv_url` is the record's download link and
@@ -148,7 +147,7 @@ fn document(language: &Language, title: &str, body: &str) -> Page {
     Page {
         html,
         language: language.tag,
-        content_security_policy: &CONTENT_SECURITY_POLICY,
+        content_security_policy: CONTENT_SECURITY_POLICY.as_str(),
     }
 }
 
@@ -460,6 +459,19 @@ mod tests {
         let mut empty = record("Test Program");
         empty.grades.clear();
         assert!(render(&empty).contains("<td colspan=\"7\">This program has no courses.</td>"));
+    }
+
+    #[test]
+    fn policy_hash_matches_the_style_element() {
+        let page = not_found_page(&messages::ENGLISH);
+        let start = page.html.find("<style>").unwrap() + "<style>".len();
+        let end = page.html.find("</style>").unwrap();
+        let hash = base64::engine::general_purpose::STANDARD
+            .encode(digest(&SHA256, page.html[start..end].as_bytes()));
+        assert!(
+            page.content_security_policy
+                .contains(&format!("style-src 'sha256-{hash}'"))
+        );
     }
 
     #[test]
