@@ -9,7 +9,7 @@ REQUIREMENTS := infra/requirements-dev.txt
 # requirements file changes or an install failed half-way.
 VENV_STAMP := $(VENV)/.requirements-installed
 
-.PHONY: venv test lint-template dev bench clean
+.PHONY: venv test lint-template dev bench page-check clean
 
 venv: $(VENV_STAMP)
 
@@ -29,6 +29,11 @@ dev: venv
 
 bench: venv
 	infra/bench.sh
+
+# Opens a rendered public record page in headless Chromium (installed with
+# apt-get when missing) and checks what the browser built. Not part of `test`.
+page-check:
+	infra/page-check.sh
 
 # Leaves .venv in place because rebuilding it takes about a minute; delete it by
 # hand to start from scratch. moto is stopped first so its pid file is not lost.

@@ -53,6 +53,35 @@ pub struct JwtConfig {
     pub leeway_seconds: u64,
 }
 
+/// The delivery of a public record's CSV export to the browser.
+///
+/// The Learner Record MFE first fetches the CSV URL by XHR with credentials and a
+/// `USE-JWT-COOKIE` header, then navigates to it. After a redirect to S3 the browser sends that
+/// XHR's preflight to S3 with `Origin: null` (measured with Chromium 156). No bucket CORS rule
+/// for the MFE origin matches it, so the XHR fails and the MFE reports a failed download.
+/// Sending the CSV inline avoids the redirect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CsvDownload {
+    /// Inline while a Learner Record MFE URL is in force, a redirect otherwise.
+    #[default]
+    Auto,
+    /// Store the CSV in the export bucket and redirect to a presigned URL.
+    Redirect,
+    /// Send the CSV in the response body.
+    Inline,
+}
+
+impl CsvDownload {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "" | "auto" => Some(Self::Auto),
+            "redirect" => Some(Self::Redirect),
+            "inline" => Some(Self::Inline),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub table_name: String,
@@ -75,6 +104,8 @@ pub struct Config {
     pub username_replacement_worker: String,
     /// Requests with a larger body are rejected with 413.
     pub max_body_bytes: usize,
+    /// The delivery of CSV exports (`CSV_DOWNLOAD`: `auto`, `redirect` or `inline`).
+    pub csv_download: CsvDownload,
 }
 
 fn required(name: &'static str) -> Result<String, ConfigError> {
@@ -141,6 +172,12 @@ impl Config {
             empty if empty.is_empty() => empty,
             url => normalise_base_url("LEARNER_RECORD_MFE_URL", &url)?,
         };
+        let csv_download_text = optional("CSV_DOWNLOAD");
+        let csv_download =
+            CsvDownload::parse(&csv_download_text).ok_or_else(|| ConfigError::Invalid {
+                name: "CSV_DOWNLOAD",
+                reason: format!("{csv_download_text:?} is not auto, redirect or inline"),
+            })?;
         let lms_url_root = match optional("LMS_URL_ROOT") {
             empty if empty.is_empty() => empty,
             url => normalise_base_url("LMS_URL_ROOT", &url)?,
@@ -171,6 +208,7 @@ impl Config {
                 worker => worker,
             },
             max_body_bytes,
+            csv_download,
         })
     }
 
@@ -219,6 +257,15 @@ mod tests {
             let error = normalise_base_url("PUBLIC_BASE_URL", bad).unwrap_err();
             assert!(error.to_string().contains("PUBLIC_BASE_URL"), "{error}");
         }
+    }
+
+    #[test]
+    fn csv_download_parses_its_three_values() {
+        assert_eq!(CsvDownload::parse(""), Some(CsvDownload::Auto));
+        assert_eq!(CsvDownload::parse("auto"), Some(CsvDownload::Auto));
+        assert_eq!(CsvDownload::parse("redirect"), Some(CsvDownload::Redirect));
+        assert_eq!(CsvDownload::parse("inline"), Some(CsvDownload::Inline));
+        assert_eq!(CsvDownload::parse("Inline"), None);
     }
 
     #[test]

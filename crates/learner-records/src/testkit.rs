@@ -75,6 +75,7 @@ pub fn test_config(resources: &Resources) -> Config {
         partner_from_address: PARTNER_FROM_ADDRESS.to_owned(),
         username_replacement_worker: "retirement_service_worker".to_owned(),
         max_body_bytes: 256 * 1024,
+        csv_download: crate::config::CsvDownload::Auto,
     }
 }
 
