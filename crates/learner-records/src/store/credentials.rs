@@ -8,7 +8,9 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::domain::{CourseCertificate, CredentialSubject, LearnerProfile, UserCredential, Uuid};
+use crate::domain::{
+    CourseCertificate, CredentialSubject, LearnerProfile, UserCredential, Username, Uuid,
+};
 
 use super::keys::{self, Key};
 use super::learner::{KIND_CREDENTIAL, KIND_PROFILE};
@@ -18,13 +20,18 @@ use super::{Item, Store, StoreError, string_attribute};
 /// The learner-partition key of a credential: one per learner and course run and mode, or per
 /// learner and program.
 pub fn credential_key(credential: &UserCredential) -> Key {
-    match &credential.subject {
+    subject_key(&credential.username, &credential.subject)
+}
+
+/// The key of a learner's credential for a subject.
+pub fn subject_key(username: &Username, subject: &CredentialSubject) -> Key {
+    match subject {
         CredentialSubject::CourseRun {
             course_run_key,
             mode,
-        } => keys::course_credential(&credential.username, course_run_key, *mode),
+        } => keys::course_credential(username, course_run_key, *mode),
         CredentialSubject::Program { program_uuid } => {
-            keys::program_credential(&credential.username, program_uuid)
+            keys::program_credential(username, program_uuid)
         }
     }
 }

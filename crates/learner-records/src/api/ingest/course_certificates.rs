@@ -179,16 +179,19 @@ pub async fn create(app: &App, request: &Request) -> Result<Response, ApiError> 
     else {
         return Err(ApiError::invalid_field("non_field_errors", "Invalid data."));
     };
-    let (configuration, changed) =
-        merge_and_write(app, course_id, certificate_type, &fields, false).await?;
+    // The snapshot only supplies the catalog for `course_run`, which this write does not change.
+    let (snapshot, written) = tokio::join!(
+        app.snapshot(),
+        merge_and_write(app, course_id, certificate_type, &fields, false)
+    );
+    let (configuration, changed) = written?;
+    let snapshot = snapshot?;
     tracing::info!(
         course_id = %configuration.course_id,
         certificate_type = configuration.certificate_type.as_str(),
         changed,
         "course certificate configuration posted"
     );
-
-    let snapshot = app.snapshot().await?;
     Ok(json(
         StatusCode::CREATED,
         &represent(&snapshot.catalog, &configuration),

@@ -20,7 +20,7 @@ use crate::domain::{
 use crate::events::{self, DomainEvent};
 use crate::http::{ApiError, Request, Response, body, check_csrf, json, query_pairs, require_user};
 use crate::store::StoreError;
-use crate::store::credentials::{CredentialWrite, ProfileWrite, credential_key};
+use crate::store::credentials::{CredentialWrite, ProfileWrite, credential_key, subject_key};
 use crate::store::keys;
 use crate::store::optimistic::Stored;
 
@@ -174,24 +174,14 @@ async fn upsert(app: &App, post: &CredentialPost) -> Result<Upserted, ApiError> 
     let now = Utc::now();
     let (subject, new_course_certificate) =
         resolve_target(&post.target, &snapshot.catalog, &snapshot.settings, now)?;
-    let probe = UserCredential {
-        uuid: Uuid::new_v4(),
-        username: post.username.clone(),
-        subject: subject.clone(),
-        status: post.status,
-        attributes: Vec::new(),
-        date_override: None,
-        created: now,
-        modified: now,
-    };
-    let key = credential_key(&probe);
+    let key = subject_key(&post.username, &subject);
     let existing = if guessed_key.as_ref() == Some(&key) {
         guessed
     } else {
         store.get_credential(&key).await?
     };
 
-    let credential = apply_post(existing.as_ref().map(|s| &s.value), post, probe, now);
+    let credential = apply_post(existing.as_ref().map(|s| &s.value), post, subject, now);
     let changed = existing
         .as_ref()
         .is_none_or(|stored| !same_content(&stored.value, &credential));
@@ -345,15 +335,25 @@ fn run_not_in_catalog(key: &str) -> ApiError {
     }}))
 }
 
-/// The credential after a POST: status set, attributes merged by name (attributes not posted
-/// stay), and for course credentials the date override set or removed.
+/// The credential after a POST: created with a new uuid when there is none, status set,
+/// attributes merged by name (attributes not posted stay), and for course credentials the date
+/// override set or removed.
 fn apply_post(
     existing: Option<&UserCredential>,
     post: &CredentialPost,
-    fresh: UserCredential,
+    subject: CredentialSubject,
     now: DateTime<Utc>,
 ) -> UserCredential {
-    let mut credential = existing.cloned().unwrap_or(fresh);
+    let mut credential = existing.cloned().unwrap_or_else(|| UserCredential {
+        uuid: Uuid::new_v4(),
+        username: post.username.clone(),
+        subject,
+        status: post.status,
+        attributes: Vec::new(),
+        date_override: None,
+        created: now,
+        modified: now,
+    });
     credential.status = post.status;
     for attribute in &post.attributes {
         match credential
@@ -705,7 +705,7 @@ pub async fn list(app: &App, request: &Request) -> Result<Response, ApiError> {
     }
     throttle(app, &identity, CREDENTIALS_THROTTLE).await?;
 
-    let (snapshot, mut credentials) = load_for_listing(app, &identity, &filters).await?;
+    let (snapshot, credentials) = load_for_listing(app, &identity, &filters).await?;
     let now = Utc::now();
     let program_runs: Vec<CourseRunKey> = match filters.program {
         Some(Some(uuid)) => snapshot
@@ -721,9 +721,11 @@ pub async fn list(app: &App, request: &Request) -> Result<Response, ApiError> {
             .unwrap_or_default(),
         _ => Vec::new(),
     };
-    let visible: Vec<bool> = credentials
+    // Program visibility depends on the learner's other credentials, so it is decided over the
+    // whole unfiltered set.
+    let mut selected: Vec<UserCredential> = credentials
         .iter()
-        .map(|credential| {
+        .filter(|credential| {
             !filters.only_visible
                 || is_visible(
                     credential,
@@ -733,16 +735,12 @@ pub async fn list(app: &App, request: &Request) -> Result<Response, ApiError> {
                     now,
                 )
         })
+        .filter(|credential| matches_filters(credential, &filters, &program_runs))
+        .cloned()
         .collect();
-    let mut index = 0;
-    credentials.retain(|credential| {
-        let keep = visible[index] && matches_filters(credential, &filters, &program_runs);
-        index += 1;
-        keep
-    });
-    credentials.sort_by(|a, b| a.created.cmp(&b.created).then(a.uuid.cmp(&b.uuid)));
+    selected.sort_by(|a, b| a.created.cmp(&b.created).then(a.uuid.cmp(&b.uuid)));
 
-    let page = wire::paginate(&app.config, request, credentials)?;
+    let page = wire::paginate(&app.config, request, selected)?;
     let results: Vec<CredentialRepresentation> = page
         .results
         .iter()
@@ -1070,7 +1068,7 @@ mod tests {
             "attributes": [{"name": "b", "value": "3"}, {"name": "c", "value": "4"}],
         }))
         .unwrap();
-        let merged = apply_post(Some(&stored), &request, stored.clone(), now);
+        let merged = apply_post(Some(&stored), &request, stored.subject.clone(), now);
         let pairs: Vec<(&str, &str)> = merged
             .attributes
             .iter()
