@@ -25,7 +25,7 @@ const PUBLIC_PEM: &str = include_str!("fixtures/test-only-jwt-rsa-public.pem");
 const OWN_LIST: &str = "/api/v2/credentials/?username=lrn_ada";
 const NOT_PROVIDED: &str = "Authentication credentials were not provided.";
 
-/// The public JWK set of the test key pair, as an operator configures the LMS's.
+/// Builds the public JWK set of the test key pair, as an operator configures the LMS's.
 fn public_jwk_set() -> String {
     let key = EncodingKey::from_rsa_pem(PRIVATE_PEM.as_bytes()).unwrap();
     let jwk = Jwk::from_encoding_key(&key, Algorithm::RS512).unwrap();
@@ -192,7 +192,7 @@ async fn rs384_token_returns_401() {
 
 #[tokio::test]
 async fn public_key_used_as_hmac_secret_returns_401() {
-    // The classic algorithm confusion: a forger who knows the public key signs HS256 with it.
+    // The classic algorithm confusion: a forger who has the public key signs HS256 with it.
     let stack = stack_with_jwk_set().await;
     let forged = sign_hs256(&ada().payload(), PUBLIC_PEM);
     let response = send(&stack, RequestBuilder::get(OWN_LIST).jwt(&forged)).await;

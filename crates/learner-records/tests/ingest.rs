@@ -35,12 +35,12 @@ fn ada() -> Username {
     Username::parse("lrn_ada").unwrap()
 }
 
-/// The program with runs 1 and 2 and an active program certificate configuration.
+/// Returns the program with runs 1 and 2 and an active program certificate configuration.
 fn program() -> Uuid {
     uuid(50)
 }
 
-/// A program whose certificate configuration is inactive.
+/// Returns a program whose certificate configuration is inactive.
 fn inactive_program() -> Uuid {
     uuid(51)
 }
@@ -348,7 +348,7 @@ async fn lms_form_grade_is_stored() {
 }
 
 #[tokio::test]
-async fn lms_form_grade_with_t_separator_and_no_letter_is_stored() {
+async fn form_grade_with_t_separator_is_stored() {
     let lms = Lms::start().await;
     let response = lms
         .post_form(&[
@@ -416,7 +416,7 @@ async fn lms_course_certificate_null_date_clears_it() {
 }
 
 #[tokio::test]
-async fn course_certificate_for_run_outside_catalog_has_no_course_run() {
+async fn certificate_outside_catalog_has_null_run() {
     let lms = Lms::start().await;
     let response = lms
         .post(
@@ -798,8 +798,8 @@ async fn posted_attributes_merge_with_stored_ones() {
         json!([{"name": "a", "value": "1"}, {"name": "b", "value": "3"}])
     );
     body["attributes"] = json!([]);
-    let kept = body_json(&lms.post(CREDENTIALS, body).await);
-    assert_eq!(kept["attributes"], merged["attributes"]);
+    let after_empty_list = body_json(&lms.post(CREDENTIALS, body).await);
+    assert_eq!(after_empty_list["attributes"], merged["attributes"]);
 }
 
 #[tokio::test]
@@ -885,9 +885,9 @@ async fn credential_by_hex_uuid_and_unknown_uuid() {
     assert_eq!(malformed.status(), StatusCode::NOT_FOUND);
 }
 
-/// Ada holds a visible course credential in run 1, a course credential in run 2 whose
+/// Ada has a visible course credential in run 1, a course credential in run 2 whose
 /// configuration becomes available in 9999, a revoked credential in run 3 (outside the
-/// program), and the program credential; Bo holds one course credential in run 1.
+/// program), and the program credential. Bo has one course credential in run 1.
 async fn listing_fixture(lms: &Lms) -> Value {
     lms.post(
         COURSE_CERTIFICATES,
@@ -1329,7 +1329,7 @@ async fn grade_post_needs_a_user_and_staff() {
 }
 
 #[tokio::test]
-async fn empty_missing_or_null_letter_grade_is_stored_empty() {
+async fn blank_letter_grade_is_stored_empty() {
     let lms = Lms::start().await;
     let cases = [
         ("lrn_empty", json!("")),

@@ -137,7 +137,7 @@ async fn throttle(
 /// How many times a read-modify-write runs when a concurrent change beats it.
 const WRITE_ATTEMPTS: usize = 3;
 
-/// The 409 after [`WRITE_ATTEMPTS`] lost races; the LMS retries failed requests.
+/// Builds the 409 returned after [`WRITE_ATTEMPTS`] lost races. The LMS retries failed requests.
 fn concurrent_change(resource: &str) -> ApiError {
     ApiError::Conflict(json!({
         "detail": format!("The {resource} changed while this request was applied. Retry the request.")

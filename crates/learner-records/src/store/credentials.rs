@@ -17,13 +17,13 @@ use super::learner::{KIND_CREDENTIAL, KIND_PROFILE};
 use super::optimistic::{Expect, Stored};
 use super::{Item, Store, StoreError, string_attribute};
 
-/// The learner-partition key of a credential: one per learner and course run and mode, or per
+/// Returns the learner-partition key of a credential: one per learner and course run and mode, or per
 /// learner and program.
 pub fn credential_key(credential: &UserCredential) -> Key {
     subject_key(&credential.username, &credential.subject)
 }
 
-/// The key of a learner's credential for a subject.
+/// Returns the key of a learner's credential for a subject.
 pub fn subject_key(username: &Username, subject: &CredentialSubject) -> Key {
     match subject {
         CredentialSubject::CourseRun {
@@ -55,7 +55,7 @@ pub struct ProfileWrite<'a> {
 }
 
 impl Store {
-    /// The item of a credential, with its index keys.
+    /// Builds the item of a credential, with its index keys.
     pub fn credential_item(credential: &UserCredential) -> Result<Item, StoreError> {
         let mut item = Self::item(&credential_key(credential), KIND_CREDENTIAL, credential)?;
         let by_uuid = keys::credential_by_uuid(&credential.uuid);

@@ -14,14 +14,14 @@ use super::{Item, Store, StoreError, string_attribute};
 /// as doubles.
 const GRADE_ID_LIMIT: u64 = 1 << 53;
 
-/// A new random grade id in 1..2^53. Ids are not sequential; with 2^53 values a collision is
+/// Returns a new random grade id in 1..2^53. Ids are not sequential; with 2^53 values a collision is
 /// negligible for any realistic number of grades.
 pub fn new_grade_id() -> u64 {
     rand::random_range(1..GRADE_ID_LIMIT)
 }
 
 impl Store {
-    /// The item of a grade, with its index keys.
+    /// Builds the item of a grade, with its index keys.
     pub fn grade_item(grade: &UserGrade) -> Result<Item, StoreError> {
         let mut item = Self::item(
             &keys::grade(&grade.username, &grade.course_run),

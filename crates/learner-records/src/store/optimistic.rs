@@ -16,7 +16,7 @@ pub struct Stored<T> {
     pub data: String,
 }
 
-/// What a conditional write requires of the item it replaces.
+/// The condition a conditional write sets on the item it replaces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Expect<'a> {
     /// No item with this key exists.
@@ -109,7 +109,7 @@ impl Store {
         Ok(())
     }
 
-    /// A transaction action that writes an item under a condition.
+    /// Builds a transaction action that writes an item under a condition.
     pub fn conditional_put(&self, item: Item, expect: Expect<'_>) -> TransactWriteItem {
         let mut put = Put::builder().table_name(self.table()).set_item(Some(item));
         if let Some(condition) = expect.condition() {
@@ -127,7 +127,7 @@ impl Store {
             .build()
     }
 
-    /// A transaction action that deletes an item under a condition.
+    /// Builds a transaction action that deletes an item under a condition.
     pub fn conditional_delete(&self, key: &Key, expect: Expect<'_>) -> TransactWriteItem {
         let mut delete = Delete::builder()
             .table_name(self.table())
@@ -147,8 +147,8 @@ impl Store {
             .build()
     }
 
-    /// A transaction action that replaces only the `data` attribute of an item that must exist,
-    /// keeping every other attribute (index keys, expiry) as it is.
+    /// Builds a transaction action that replaces only the `data` attribute of an item that must
+    /// exist, keeping every other attribute (index keys, expiry) as it is.
     pub fn replace_data(&self, key: &Key, data: String) -> TransactWriteItem {
         let update = Update::builder()
             .table_name(self.table())

@@ -1,7 +1,6 @@
-//! Renaming a learner for account retirement: every item of the old learner partition moves to
-//! the new one with its keys rewritten and the username inside its `data` replaced, and the
-//! public links, which live outside the partition, get the new username too. The profile keeps
-//! no name.
+//! Renaming a learner for account retirement. Every item of the old learner partition moves to
+//! the new one, with its keys rewritten and the username inside its `data` replaced. Public
+//! links live outside the partition and get the new username too. The profile keeps no name.
 
 use serde_json::Value;
 

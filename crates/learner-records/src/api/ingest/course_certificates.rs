@@ -94,7 +94,7 @@ fn parse_fields(
     Ok(fields)
 }
 
-/// The configuration after a request; a new one starts inactive, as upstream's model does.
+/// Applies a request to a configuration. A new one starts inactive, as upstream's model does.
 fn apply(
     stored: Option<&CourseCertificate>,
     fresh: CourseCertificate,

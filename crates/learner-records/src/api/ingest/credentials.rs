@@ -72,7 +72,7 @@ fn represent(config: &Config, credential: &UserCredential) -> CredentialRepresen
     }
 }
 
-/// What a POST asks for, checked for shape but not yet against the catalog and settings.
+/// The fields of a POST, checked for shape but not yet against the catalog and settings.
 #[derive(Debug, Clone)]
 struct CredentialPost {
     username: Username,
@@ -222,7 +222,7 @@ async fn upsert(app: &App, post: &CredentialPost) -> Result<Upserted, ApiError> 
     })
 }
 
-/// The stored profile with the posted LMS user id, or `None` when it already has that id.
+/// Returns the stored profile with the posted LMS user id, or `None` when it already has that id.
 fn profile_with_lms_user_id(
     username: &Username,
     stored: Option<&Stored<LearnerProfile>>,
@@ -306,9 +306,9 @@ fn resolve_target(
     }
 }
 
-/// The configuration a course credential attaches to. An existing configuration is never
-/// changed by a credential POST, so a posted mode that differs from it does not create a second
-/// one: the configuration of the posted mode wins, else an active one, else any.
+/// Picks the configuration a course credential attaches to. A credential POST never changes an
+/// existing configuration, so a posted mode that differs from it does not create a second one.
+/// The configuration of the posted mode wins, else an active one, else any.
 fn course_configuration<'a>(
     settings: &'a SiteSettings,
     key: &CourseRunKey,
@@ -335,9 +335,9 @@ fn run_not_in_catalog(key: &str) -> ApiError {
     }}))
 }
 
-/// The credential after a POST: created with a new uuid when there is none, status set,
-/// attributes merged by name (attributes not posted stay), and for course credentials the date
-/// override set or removed.
+/// Applies a POST to a credential: creates it with a new uuid when there is none, sets the
+/// status, merges attributes by name (attributes not posted stay), and for course credentials
+/// sets or removes the date override.
 fn apply_post(
     existing: Option<&UserCredential>,
     post: &CredentialPost,
@@ -372,7 +372,7 @@ fn apply_post(
     credential
 }
 
-/// Whether two states of a credential differ only in `modified`.
+/// Returns true when two states of a credential differ only in `modified`.
 fn same_content(stored: &UserCredential, candidate: &UserCredential) -> bool {
     let mut comparable = candidate.clone();
     comparable.modified = stored.modified;
@@ -597,9 +597,9 @@ fn parse_date_override(
     }
 }
 
-/// The events of an accepted credential change: awarded or revoked for every credential, plus
-/// the program award that the partner follow-up listens to (`first_award` only when this
-/// request created the credential).
+/// Builds the events of an accepted credential change: awarded or revoked for every credential,
+/// plus the program award that the partner follow-up listens to. Its `first_award` is true only
+/// when this request created the credential.
 fn credential_events(
     credential: &UserCredential,
     first_award: bool,
@@ -757,8 +757,8 @@ pub async fn list(app: &App, request: &Request) -> Result<Response, ApiError> {
     ))
 }
 
-/// The catalog snapshot and the credentials to filter: one learner partition when a username
-/// is given (the learner's own, for a learner), else every credential.
+/// Loads the catalog snapshot and the credentials to filter: one learner partition when a
+/// username is given (the requester's own, for a learner), else every credential.
 async fn load_for_listing(
     app: &App,
     identity: &Identity,
@@ -817,9 +817,10 @@ fn matches_filters(
     }
 }
 
-/// Visibility as the records use it: a course credential is visible once its configuration's
-/// `certificate_available_date` has passed (or it has none); a program credential once every
-/// course credential of the same learner in the program's runs is visible.
+/// Decides visibility as the records do. A course credential is visible once its
+/// configuration's `certificate_available_date` has passed, or when it has none. A program
+/// credential is visible once every course credential of the same learner in the program's runs
+/// is visible.
 fn is_visible(
     credential: &UserCredential,
     all: &[UserCredential],
@@ -878,7 +879,7 @@ pub async fn retrieve(app: &App, request: &Request, id: &str) -> Result<Response
 }
 
 /// `PUT`/`PATCH /api/v2/credentials/{uuid}/` change the status (the only field upstream lets
-/// these change); `DELETE` revokes without deleting. Each answers 200 with the representation.
+/// these change); `DELETE` revokes without deleting. Each returns 200 with the representation.
 pub async fn update(app: &App, request: &Request, id: &str) -> Result<Response, ApiError> {
     let identity = require_user(app, request)?;
     check_csrf(app, request, &identity)?;
@@ -918,7 +919,7 @@ pub async fn update(app: &App, request: &Request, id: &str) -> Result<Response, 
     Ok(json(StatusCode::OK, &represent(&app.config, &credential)))
 }
 
-/// The status a PUT or PATCH sets; PUT requires it, PATCH may leave it out.
+/// Reads the status a PUT or PATCH sets. PUT requires it, PATCH may leave it out.
 fn parse_status_change(
     body: &Map<String, Value>,
     required: bool,

@@ -129,7 +129,7 @@ fn unknown_run(key: &str) -> ApiError {
     ApiError::invalid_field("course_run", format!("No CourseRun exists for key [{key}]"))
 }
 
-/// Whether an update carries an `lms_last_updated_at` earlier than the stored one.
+/// Returns true when an update carries an `lms_last_updated_at` earlier than the stored one.
 fn is_stale(stored: &UserGrade, fields: &GradeFields) -> bool {
     match (stored.lms_last_updated_at, fields.lms_last_updated_at) {
         (Some(stored_at), Some(Some(posted_at))) => posted_at < stored_at,
@@ -137,7 +137,7 @@ fn is_stale(stored: &UserGrade, fields: &GradeFields) -> bool {
     }
 }
 
-/// The grade after applying a request. Left-out fields keep their stored value; on a new
+/// Applies a request to a grade. Left-out fields keep their stored value; on a new
 /// grade, `verified` defaults to true and the letter grade to empty. A null timestamp keeps a
 /// stored one, so an update without it cannot erase what orders later updates.
 fn apply(
@@ -163,7 +163,7 @@ fn apply(
     grade
 }
 
-/// Whether two states of a grade differ only in `modified`.
+/// Returns true when two states of a grade differ only in `modified`.
 fn same_content(stored: &UserGrade, candidate: &UserGrade) -> bool {
     let mut comparable = candidate.clone();
     comparable.modified = stored.modified;
@@ -171,24 +171,24 @@ fn same_content(stored: &UserGrade, candidate: &UserGrade) -> bool {
 }
 
 /// Applies a request to a stored grade (or creates it) and writes the result when it changed.
-/// Returns the grade as it now stands.
+/// Returns the grade as stored after the request.
 async fn merge_and_write(
     app: &App,
     stored: Option<Stored<UserGrade>>,
     fields: &GradeFields,
     fresh: UserGrade,
 ) -> Result<(UserGrade, &'static str), ApiError> {
-    if let Some(stored) = &stored {
-        if is_stale(&stored.value, fields) {
-            return Ok((stored.value.clone(), "stale"));
-        }
+    if let Some(stored) = &stored
+        && is_stale(&stored.value, fields)
+    {
+        return Ok((stored.value.clone(), "stale"));
     }
     let now = Utc::now();
     let grade = apply(stored.as_ref().map(|s| &s.value), fields, fresh, now);
-    if let Some(stored) = &stored {
-        if same_content(&stored.value, &grade) {
-            return Ok((stored.value.clone(), "unchanged"));
-        }
+    if let Some(stored) = &stored
+        && same_content(&stored.value, &grade)
+    {
+        return Ok((stored.value.clone(), "unchanged"));
     }
     app.store
         .write_grade(&grade, stored.as_ref().map(|s| s.data.as_str()))

@@ -85,7 +85,7 @@ impl FieldErrors {
 
 pub const REQUIRED: &str = "This field is required.";
 
-/// A required string field: missing, null or not a string is an error on that field.
+/// Reads a required string field. Missing, null or not a string is an error on that field.
 pub fn required_text<'a>(
     body: &'a Map<String, Value>,
     field: &str,
@@ -108,8 +108,8 @@ pub fn required_text<'a>(
     }
 }
 
-/// An optional datetime field. `None` when absent; `Some(None)` for null or an empty string,
-/// which clears the stored value.
+/// Reads an optional datetime field: `None` when absent, `Some(None)` for null or an empty
+/// string, which clears the stored value.
 pub fn optional_datetime(
     body: &Map<String, Value>,
     field: &str,
@@ -132,7 +132,7 @@ pub fn optional_datetime(
     }
 }
 
-/// An optional boolean field, read as Django's form fields read it (`True`, `false`, `1`, …).
+/// Reads an optional boolean field as Django's form fields do (`True`, `false`, `1`, …).
 pub fn optional_boolean(
     body: &Map<String, Value>,
     field: &str,
@@ -158,11 +158,11 @@ pub struct Page<T> {
     pub results: Vec<T>,
 }
 
-/// Cuts one page out of `items` by the request's `page` parameter (1 when absent). A page
-/// number that is not a positive integer, or lies past the last page, is DRF's 404
-/// `{"detail": "Invalid page."}`; page 1 of an empty list is a valid empty page. `next` and
-/// `previous` are absolute URLs on the public base URL, keeping the other query parameters in
-/// sorted order as DRF does.
+/// Cuts one page out of `items` by the request's `page` parameter (1 when absent, `last` for
+/// the last page). A page number that is not a positive integer, or lies past the last page, is
+/// DRF's 404 `{"detail": "Invalid page."}`. Page 1 of an empty list is a valid empty page.
+/// `next` and `previous` are absolute URLs on the public base URL, and they keep the other query
+/// parameters in sorted order as DRF does.
 pub fn paginate<T>(config: &Config, request: &Request, items: Vec<T>) -> Result<Page<T>, ApiError> {
     let invalid_page = || ApiError::NotFound(json!({"detail": "Invalid page."}));
     let pairs = query_pairs(request);
