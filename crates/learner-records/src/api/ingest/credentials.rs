@@ -121,7 +121,7 @@ pub async fn create(app: &App, request: &Request) -> Result<Response, ApiError> 
         credential = %outcome.credential.uuid,
         status = outcome.credential.status.as_str(),
         changed = outcome.changed,
-        first_award = outcome.created,
+        created = outcome.created,
         "credential posted"
     );
     if outcome.changed {
@@ -199,7 +199,7 @@ async fn upsert(app: &App, post: &CredentialPost) -> Result<Upserted, ApiError> 
     }
 
     // An unchanged credential written along with a profile or configuration keeps its
-    // `modified`, so the stored item is byte for byte what it was.
+    // `modified` and every other field as stored.
     let credential = match (&existing, changed) {
         (Some(stored), false) => stored.value.clone(),
         _ => credential,
