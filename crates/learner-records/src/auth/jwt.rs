@@ -152,7 +152,12 @@ impl Authenticator {
             .first()
             .map(|issuer| issuer.audience.as_str())
         {
-            Some(audience) if !audience.is_empty() => validation.set_audience(&[audience]),
+            Some(audience) if !audience.is_empty() => {
+                validation.set_audience(&[audience]);
+                // jsonwebtoken checks `aud` only when the token has one; PyJWT, which
+                // edx-drf-extensions uses, rejects a token without it once an audience is set.
+                validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+            }
             _ => validation.validate_aud = false,
         }
 

@@ -17,7 +17,9 @@ fn allowed<'a>(config: &Config, origin: Option<&'a str>) -> Option<&'a str> {
     config
         .cors_allowed_origins
         .iter()
-        .any(|allowed| allowed == origin.trim_end_matches('/'))
+        // A `*` entry matches nothing: browsers drop credentialed responses to a wildcard, and
+        // echoing every origin instead would hand any site the learner's cookies.
+        .any(|allowed| allowed != "*" && allowed == origin.trim_end_matches('/'))
         .then_some(origin)
 }
 

@@ -7,13 +7,18 @@
 
 pub mod cache;
 pub mod catalog;
+pub mod certificates;
 pub mod counter;
+pub mod credentials;
 pub mod error;
+pub mod grades;
 pub mod keys;
 pub mod learner;
 pub mod links;
+pub mod optimistic;
 pub mod profiles;
 pub mod schema;
+pub mod usernames;
 
 use std::collections::HashMap;
 use std::time::Duration;
