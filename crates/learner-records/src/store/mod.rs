@@ -13,6 +13,7 @@ pub mod keys;
 pub mod learner;
 pub mod links;
 pub mod schema;
+pub mod sends;
 
 use std::collections::HashMap;
 use std::time::Duration;
