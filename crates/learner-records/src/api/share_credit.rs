@@ -13,8 +13,8 @@
 //! * An anonymous request gets 401 JSON with `WWW-Authenticate`, not a redirect to the login
 //!   page: the MFE calls this route with XHR and cannot follow a login redirect anyway.
 //! * A missing or malformed body field gets 400 naming it (upstream: 500).
-//! * The send is recorded only after SES accepted the email. SES rejecting it answers 502 and
-//!   SES being unreachable answers 503; neither records anything.
+//! * The send is recorded only after SES accepted the email. SES rejecting it returns 502 and
+//!   SES being unreachable returns 503, and neither records anything.
 
 pub mod follow_up;
 
@@ -30,7 +30,7 @@ use crate::app::App;
 use crate::auth::Identity;
 use crate::config::Config;
 use crate::domain::{
-    CredentialStatus, LearnerData, Pathway, PathwayStatus, PathwayType, SiteConfiguration,
+    CredentialStatus, LearnerData, Pathway, PathwayStatus, PathwayType, Program, SiteConfiguration,
     Username, Uuid,
 };
 use crate::email::{self, CreditRequest, RequestKind};
@@ -97,7 +97,79 @@ struct SendBody {
     pathway_id: u64,
 }
 
+/// A send request that passed every check, with what sending it needs.
+struct CheckedSend {
+    requester: Identity,
+    username: Username,
+    program: Program,
+    pathway: Pathway,
+    site: SiteConfiguration,
+    learner: LearnerData,
+}
+
 async fn send_record(app: &App, request: &Request) -> Result<Response, ApiError> {
+    let send = check_send_request(app, request).await?;
+    let program_uuid = send.program.uuid;
+
+    let now = Utc::now();
+    let link = app
+        .store
+        .get_or_create_link(
+            &send.username,
+            &program_uuid,
+            send.learner.link_for_program(&program_uuid),
+            send.site.public_link_expiry_days,
+            now,
+        )
+        .await?;
+    let link_uuid = link.link().uuid;
+    let email = initial_email(&app.config, &send, &link_uuid);
+    let ids = SendIds {
+        username: &send.username,
+        program_uuid: &program_uuid,
+        pathway_id: send.pathway.id,
+    };
+    let message_id = send_email(app, &email, &ids)
+        .await
+        .map_err(|error| mail_error_response(&error))?;
+
+    // NOTE: if this write fails after SES accepted the email, the client gets 500 and a retry
+    // emails the partner a second time.
+    app.store
+        .record_credit_send(
+            &send.username,
+            send.pathway.id,
+            &program_uuid,
+            &send.learner.sends,
+            !link.created(),
+            now,
+        )
+        .await?;
+    app.events
+        .publish_or_log(vec![DomainEvent::new(
+            events::RECORD_SENT,
+            json!({
+                "username": send.username.as_str(),
+                "program_uuid": program_uuid.dashed(),
+                "pathway_id": send.pathway.id,
+                "link_uuid": link_uuid.dashed(),
+            }),
+        )])
+        .await;
+    tracing::info!(
+        username = %send.username,
+        program_uuid = %program_uuid,
+        pathway_id = send.pathway.id,
+        link_created = link.created(),
+        %message_id,
+        "program record sent to credit pathway"
+    );
+    Ok(empty(StatusCode::OK))
+}
+
+/// Runs every check of a send request in upstream's order, counting it against the
+/// requester's rate limit.
+async fn check_send_request(app: &App, request: &Request) -> Result<CheckedSend, ApiError> {
     let program_uuid = program_of_route(request)?;
     let requester = require_user(app, request)?;
     check_csrf(app, request, &requester)?;
@@ -135,10 +207,12 @@ async fn send_record(app: &App, request: &Request) -> Result<Response, ApiError>
     if !site.records_enabled {
         return Err(ApiError::not_found());
     }
+
     let body = body?;
     if !may_act_for(&requester, &body.username) {
         return Err(ApiError::Forbidden(json!({"error": "Permission denied"})));
     }
+
     let program = snapshot
         .catalog
         .program(&program_uuid)
@@ -160,76 +234,35 @@ async fn send_record(app: &App, request: &Request) -> Result<Response, ApiError>
         return Err(ApiError::not_found());
     }
 
-    let now = Utc::now();
-    let link = app
-        .store
-        .get_or_create_link(
-            &body.username,
-            &program_uuid,
-            learner.link_for_program(&program_uuid),
-            site.public_link_expiry_days,
-            now,
-        )
-        .await?;
-    let link_uuid = link.link().uuid;
-    let (learner_name, learner_address) = learner_contact(&learner, &body.username, &requester);
-    let links = SharedRecordLinks::new(&app.config, &link_uuid);
-    let from_address = sender_address(&app.config, &site);
-    let email = email::render_credit_request(&CreditRequest {
+    Ok(CheckedSend {
+        requester,
+        username: body.username,
+        program: program.clone(),
+        pathway: pathway.clone(),
+        site,
+        learner,
+    })
+}
+
+/// Renders the email of a checked send request, linking to the public link `link_uuid`.
+fn initial_email(config: &Config, send: &CheckedSend, link_uuid: &Uuid) -> Email {
+    let (learner_name, learner_address) =
+        learner_contact(&send.learner, &send.username, &send.requester);
+    let links = SharedRecordLinks::new(config, link_uuid);
+    let from_address = sender_address(config, &send.site);
+    email::render_credit_request(&CreditRequest {
         kind: RequestKind::Initial,
-        platform_name: &site.platform_name,
+        platform_name: &send.site.platform_name,
         from_address: &from_address,
-        partner_address: &pathway.email,
+        partner_address: &send.pathway.email,
         learner_address: learner_address.as_deref(),
         learner_name: &learner_name,
-        pathway_name: &pathway.name,
-        program_title: &program.title,
-        program_completed: program_completed(&learner, &program_uuid),
+        pathway_name: &send.pathway.name,
+        program_title: &send.program.title,
+        program_completed: program_completed(&send.learner, &send.program.uuid),
         record_url: &links.record,
         csv_url: &links.csv,
-    });
-
-    let ids = SendIds {
-        username: &body.username,
-        program_uuid: &program_uuid,
-        pathway_id: pathway.id,
-    };
-    let message_id = send_email(app, &email, &ids)
-        .await
-        .map_err(|error| mail_error_response(&error))?;
-
-    // NOTE: if this write fails after SES accepted the email, the client gets 500 and a retry
-    // emails the partner a second time.
-    app.store
-        .record_credit_send(
-            &body.username,
-            pathway.id,
-            &program_uuid,
-            &learner.sends,
-            !link.created(),
-            now,
-        )
-        .await?;
-    app.events
-        .publish_or_log(vec![DomainEvent::new(
-            events::RECORD_SENT,
-            json!({
-                "username": body.username.as_str(),
-                "program_uuid": program_uuid.dashed(),
-                "pathway_id": pathway.id,
-                "link_uuid": link_uuid.dashed(),
-            }),
-        )])
-        .await;
-    tracing::info!(
-        username = %body.username,
-        program_uuid = %program_uuid,
-        pathway_id = pathway.id,
-        link_created = link.created(),
-        %message_id,
-        "program record sent to credit pathway"
-    );
-    Ok(empty(StatusCode::OK))
+    })
 }
 
 /// Extracts the program uuid from `/records/programs/<32 lowercase hex>/send`. Any other path

@@ -8,9 +8,9 @@
 //! take credit requests.
 //!
 //! Retries: Lambda retries an EventBridge invocation that returns an error, which would send
-//! again every email that already went out. So an error is returned only when nothing was sent
-//! (a store failure before sending, or SES failing for every partner); when some emails went
-//! out, the failed ones are logged and not retried.
+//! again every email that already went out. So an error is returned only when nothing was sent:
+//! a store failure before sending, or SES failing for every partner. When some emails went out,
+//! the failed ones are logged and not retried.
 
 use chrono::Utc;
 use serde_json::{Value, json};
@@ -56,6 +56,7 @@ pub async fn handle_event(app: &App, event: Value) -> Result<Value, FollowUpErro
     }
     let detail = event.get("detail").unwrap_or(&Value::Null);
     if detail.get("first_award") != Some(&Value::Bool(true)) {
+        tracing::debug!("event ignored: not a first award");
         return Ok(ignored("not a first award"));
     }
     let (username, program_uuid) = parse_award(detail)?;
@@ -114,7 +115,13 @@ pub async fn handle_event(app: &App, event: Value) -> Result<Value, FollowUpErro
         match send_email(app, &email, &ids).await {
             Ok(message_id) => {
                 sent += 1;
-                tracing::info!(%username, %program_uuid, pathway_id = pathway.id, %message_id, "updated program record sent to credit pathway");
+                tracing::info!(
+                    %username,
+                    %program_uuid,
+                    pathway_id = pathway.id,
+                    %message_id,
+                    "updated program record sent to credit pathway"
+                );
             }
             Err(error) => failures.push(error),
         }
