@@ -8,6 +8,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod config;
 pub mod domain;
+pub mod email;
 pub mod events;
 pub mod export;
 pub mod http;

@@ -274,14 +274,24 @@ pub fn header_of(response: &Response, name: header::HeaderName) -> Option<&str> 
     response.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Everything moto stores, from its `/moto-api/data.json`.
+/// Everything moto stores, from its `/moto-api/data.json`. moto 5.2.5 builds that file while
+/// other requests keep changing its models, so a concurrent DynamoDB write can make it fail with
+/// HTTP 500 (`TypeError: keys must be str … not DynamoType`). A failed read is retried.
 pub async fn moto_data(endpoint: &str) -> Value {
-    reqwest::get(format!("{endpoint}/moto-api/data.json"))
-        .await
-        .expect("moto data.json")
-        .json()
-        .await
-        .expect("moto data.json is JSON")
+    const ATTEMPTS: u32 = 10;
+    let url = format!("{endpoint}/moto-api/data.json");
+    let mut last_error = String::new();
+    for _ in 0..ATTEMPTS {
+        let response = reqwest::get(&url).await.expect("moto data.json");
+        let status = response.status();
+        match response.json::<Value>().await {
+            Ok(data) if status.is_success() => return data,
+            Ok(_) => last_error = format!("HTTP {status}"),
+            Err(error) => last_error = format!("HTTP {status}: {error}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("moto data.json failed {ATTEMPTS} times, last with {last_error}")
 }
 
 /// Emails moto's SES captured: its `ses.Message` list (`id`, `source`, `subject`, `body`,

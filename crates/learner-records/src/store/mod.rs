@@ -18,6 +18,7 @@ pub mod links;
 pub mod optimistic;
 pub mod profiles;
 pub mod schema;
+pub mod sends;
 pub mod usernames;
 
 use std::collections::HashMap;
