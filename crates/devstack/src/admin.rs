@@ -42,7 +42,7 @@ impl Environment {
         }
     }
 
-    /// A variable's value; unset and blank are the same.
+    /// Returns a variable's value, treating a blank value as unset.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.vars
             .get(name)
@@ -62,7 +62,7 @@ pub enum AdminError {
 }
 
 impl AdminError {
-    /// The process exit code for this error.
+    /// Returns the process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Failed(_) => 1,
@@ -180,7 +180,7 @@ pub struct SiteSetArgs {
     /// Platform name shown on records, in the CSV and in partner emails
     #[arg(long, value_name = "NAME")]
     pub platform_name: Option<String>,
-    /// Whether learners may use records; when false, logged-in record routes answer 404
+    /// Whether learners may use records; when false, logged-in record routes return 404
     #[arg(long, value_name = "true|false", value_parser = parse_bool)]
     pub records_enabled: Option<bool>,
     /// From address of partner emails; "" means no-reply@<site domain>
@@ -230,7 +230,7 @@ pub struct ProgramCertificateArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum LinkCommand {
-    /// Revoke a learner's public link to a program record; the link's URLs then answer 404
+    /// Revoke a learner's public link to a program record; the link's URLs then return 404
     Revoke(LinkRevokeArgs),
 }
 

@@ -3,8 +3,8 @@
 //! and certificate dates as JSON, all with the LMS service user's staff token.
 //!
 //! The course runs and programs come from the course-discovery samples the local Discovery
-//! stand-in serves, so the catalog copy must run first; without it the credential and grade
-//! posts fail with 400 because their runs are not in the catalog.
+//! stand-in serves, so the catalog copy must run first. Without it the credential and grade
+//! posts fail with 400, because their runs are not in the catalog.
 
 use serde_json::{Value, json};
 
@@ -113,7 +113,7 @@ impl LmsRequest {
         }
     }
 
-    /// A one-line description for progress output, without grades.
+    /// Describes the request in one line for progress output, without grades.
     pub fn describe(&self) -> String {
         match self {
             Self::CertificateAvailableDate { course_id, .. } => {
@@ -197,7 +197,7 @@ fn json_body(value: Value) -> EncodedBody {
     }
 }
 
-/// Every demo request, in the order the LMS would send them: certificate dates when the
+/// Lists every demo request in the order the LMS would send them: certificate dates when the
 /// courses were set up, then each learner's grades, course certificates and program
 /// certificate. The grade timestamps use both forms the LMS produces (ISO 8601 with `T`, and
 /// Python's `str()` with a space).

@@ -118,7 +118,7 @@ impl SigningConfig {
     }
 }
 
-/// Who a dev token is for.
+/// The user a dev token is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenSubject {
     pub username: String,
@@ -144,7 +144,7 @@ impl TokenSubject {
         }
     }
 
-    /// The claims, as the LMS's `create_jwt_for_user` sets them for the scopes `email`,
+    /// Builds the claims as the LMS's `create_jwt_for_user` sets them for the scopes `email`,
     /// `profile` and `user_id`.
     pub fn claims(&self, issuer: &JwtIssuer, issued_at: i64) -> Value {
         let email = if self.email.is_empty() {

@@ -1,9 +1,9 @@
 //! The route table of the HTTP API, built from `template.yaml`, and request matching as API
 //! Gateway HTTP APIs do it:
 //!
-//! 1. a route without a greedy variable that matches every segment wins over any greedy one;
-//!    among those, the route whose segments are literal furthest to the left wins (so
-//!    `/records/programs/shared/{hex}` beats `/records/programs/{hex}/share`);
+//! 1. a route without a greedy variable that matches every segment wins over any greedy one.
+//!    Among those, the route whose segments are literal furthest to the left wins, so
+//!    `/records/programs/shared/{hex}` beats `/records/programs/{hex}/share`;
 //! 2. otherwise the greedy route (`{name+}`, always last) with the longest prefix wins;
 //! 3. a route for the request's own method wins over an `ANY` route of the same path;
 //! 4. nothing matches: API Gateway returns 404 `{"message":"Not Found"}`.
@@ -51,7 +51,7 @@ impl Route {
         matches!(self.segments.last(), Some(Segment::Greedy(_)))
     }
 
-    /// The path parameters when `path` matches this route.
+    /// Returns the path parameters when `path` matches this route.
     fn capture(&self, path: &[&str]) -> Option<BTreeMap<String, String>> {
         let mut parameters = BTreeMap::new();
         for (index, segment) in self.segments.iter().enumerate() {
@@ -142,7 +142,7 @@ fn parse_segments(path: &str) -> Result<Vec<Segment>, String> {
 }
 
 impl RouteTable {
-    /// The routes of the template this crate was compiled with.
+    /// Builds the routes of the template this crate was compiled with.
     pub fn builtin() -> Result<Self, TemplateError> {
         Self::from_template(&Template::builtin()?)
     }
@@ -263,7 +263,7 @@ mod tests {
     }
 
     /// The paths the MFE and the LMS call, and the upstream URL map, with the function that
-    /// must answer each.
+    /// must handle each.
     #[test]
     fn client_paths_reach_their_functions() {
         let cases: Vec<(&str, String, Option<&str>)> = vec![

@@ -3,7 +3,7 @@
 //! are declared, so the local gateway and the drift test read it instead of repeating it.
 //!
 //! CloudFormation short-form tags (`!Ref`, `!Sub`, `!GetAtt`, `!If`) parse as tagged YAML
-//! values. The fields read here must be plain strings; a tagged value where a route path or a
+//! values. The fields read here must be plain strings. A tagged value where a route path or a
 //! binary name is expected is an error, because the local stack cannot resolve it.
 
 use serde_yaml_ng::{Mapping, Value};
@@ -69,7 +69,7 @@ pub struct TemplateTable {
     pub attribute_types: Vec<(String, String)>,
 }
 
-/// What the local stack reads from the template.
+/// The parts of the template the local stack uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template {
     /// Every function resource, in template order.

@@ -1,6 +1,6 @@
 #![allow(clippy::unwrap_used)]
 //! The local gateway over real HTTP on 127.0.0.1: in-process mode against moto, and invoke mode
-//! against a stand-in for `cargo lambda watch`'s invoke API that answers as a function would.
+//! against a stand-in for `cargo lambda watch`'s invoke API that responds as a function would.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -103,7 +103,7 @@ async fn matched_route_answers_with_the_function_response() {
         .await
         .unwrap();
 
-    // The function answered (with whatever it answers), not the gateway's own 404.
+    // The function responded, whatever its status, rather than the gateway's own 404.
     let body: Value = response.json().await.unwrap();
     assert!(body.get("message") != Some(&json!("Not Found")), "{body}");
 }
@@ -125,8 +125,8 @@ async fn response_carries_a_request_id() {
 /// What the invoke stand-in saw: the function name and the event.
 type Invocations = Arc<Mutex<Vec<(String, Value)>>>;
 
-/// Answers invocations as a function would: parses the event with lambda_http and echoes what
-/// it read, with a cookie and a binary body when the request had one.
+/// Responds to invocations as a function would. It parses the event with lambda_http and echoes
+/// what it read, with a cookie, or with the binary body when the request had one.
 async fn invoke(
     State(seen): State<Invocations>,
     Path(function): Path<String>,

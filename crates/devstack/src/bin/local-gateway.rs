@@ -26,7 +26,7 @@ struct Cli {
     /// Port to listen on, on 127.0.0.1
     #[arg(long, env = "DEV_PORT", default_value_t = 3000)]
     port: u16,
-    /// Where requests go
+    /// Destination of the requests
     #[arg(long, value_enum, default_value_t = Mode::Invoke)]
     mode: Mode,
     /// Port of `cargo lambda watch`'s invoke API on 127.0.0.1 (invoke mode)

@@ -1,5 +1,5 @@
-//! What a Lambda function behind an API Gateway HTTP API receives and returns (payload format
-//! 2.0), built from a plain HTTP request and turned back into a plain HTTP response.
+//! Conversions between plain HTTP and the events and responses of a Lambda function behind an
+//! API Gateway HTTP API (payload format 2.0).
 //!
 //! Both gateway modes share this: invoke mode sends the event JSON to `cargo lambda watch`, and
 //! in-process mode deserializes the same JSON with lambda_http's own event type before calling
@@ -43,7 +43,7 @@ pub struct GatewayResponse {
 }
 
 impl GatewayResponse {
-    /// A JSON `{"message": …}` body, the shape API Gateway uses for its own errors.
+    /// Builds a JSON `{"message": …}` response, the shape API Gateway uses for its own errors.
     pub fn message(status: StatusCode, message: &str) -> Self {
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -54,18 +54,19 @@ impl GatewayResponse {
         }
     }
 
-    /// API Gateway's answer when no route matches.
+    /// Builds API Gateway's response when no route matches.
     pub fn not_found() -> Self {
         Self::message(StatusCode::NOT_FOUND, "Not Found")
     }
 
-    /// API Gateway's answer when the function fails or returns something it cannot read.
+    /// Builds API Gateway's response when the function fails or returns something it cannot
+    /// read.
     pub fn internal_error() -> Self {
         Self::message(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
     }
 }
 
-/// Why a function's response could not be turned into an HTTP response.
+/// A failure to turn a function's response into an HTTP response.
 #[derive(Debug, thiserror::Error)]
 pub enum ResponseError {
     #[error("the function failed: {error_type}: {message}")]
@@ -76,8 +77,8 @@ pub enum ResponseError {
     Malformed(String),
 }
 
-/// Whether a body with this `Content-Type` travels as text. The list follows lambda_http's own
-/// for responses, plus form bodies, which the LMS posts and which are plain ASCII.
+/// Returns whether a body with this `Content-Type` travels as text. The list follows
+/// lambda_http's own for responses, plus form bodies, which the LMS posts and which are ASCII.
 pub fn is_text_content_type(content_type: &str) -> bool {
     let media = content_type
         .split(';')
@@ -99,7 +100,7 @@ pub fn is_text_content_type(content_type: &str) -> bool {
             .any(|suffix| media.ends_with(suffix))
 }
 
-/// The header map of the event: lower-case names, repeated headers joined with commas, no
+/// Builds the header map of the event: lower-case names, repeated headers joined with commas, no
 /// `Cookie` (cookies travel in their own list), and the `X-Forwarded-*` headers API Gateway
 /// adds. `Host` is kept as the client sent it, because lambda_http builds the request URI from
 /// it; a request without one gets `127.0.0.1:<port>`.
@@ -255,9 +256,9 @@ pub fn api_gateway_event(
     event
 }
 
-/// Turns an event into the request a handler sees, exactly as the Lambda runtime does:
-/// lambda_http's event type, its conversion to `http::Request`, and a Lambda context carrying
-/// the request id.
+/// Turns an event into the request a handler receives, exactly as the Lambda runtime does. It
+/// uses lambda_http's event type and its conversion to `http::Request`, and adds a Lambda
+/// context with the request id.
 pub fn lambda_request(event: &Value) -> Result<lambda_http::Request, serde_json::Error> {
     let payload: ApiGatewayV2httpRequest = serde_json::from_value(event.clone())?;
     let request_id = payload.request_context.request_id.clone();
@@ -267,9 +268,10 @@ pub fn lambda_request(event: &Value) -> Result<lambda_http::Request, serde_json:
     Ok(request.with_lambda_context(context))
 }
 
-/// Serializes a handler's response the way lambda_http does on Lambda for an HTTP API event:
-/// the body converted by content type, `Set-Cookie` moved to `cookies`, and one value per
-/// header name (lambda_http keeps only the first value of a repeated header).
+/// Serializes a handler's response the way lambda_http does on Lambda for an HTTP API event.
+/// The body is converted by content type and `Set-Cookie` moves to `cookies`. Each header name
+/// keeps one value, because lambda_http 1.3 serializes only the first value of a repeated
+/// header.
 pub async fn lambda_response_payload(response: lambda_http::Response<Body>) -> Value {
     let response = response.into_response().await;
     let (parts, body) = response.into_parts();
