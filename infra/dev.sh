@@ -131,12 +131,15 @@ check_children() {
 [[ -x $python && -x $cargo_lambda && -x $root/.venv/bin/moto_server ]] ||
     fail ".venv is missing moto or cargo-lambda; run 'make venv' (or 'make dev', which runs it)"
 
+# Succeeds when nothing listens on a port of 127.0.0.1. SO_REUSEADDR makes the probe ignore
+# connections in TIME_WAIT from an earlier run, as the servers themselves do when they bind.
 port_is_free() {
     "$python" - "$1" <<'EOF'
 import socket
 import sys
 
 with socket.socket() as probe:
+    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         probe.bind(("127.0.0.1", int(sys.argv[1])))
     except OSError:
@@ -203,6 +206,30 @@ wait_for_function() {
         check_children
         ((SECONDS < deadline)) || fail "$binary did not answer through the gateway within 900 s (last status $status); see $logs/watch.log"
         sleep 0.5
+    done
+}
+
+# Succeeds when something accepts connections on a port of 127.0.0.1. It connects rather than
+# binds, so it cannot take the port from the server that is starting.
+port_is_open() {
+    "$python" - "$1" <<'EOF'
+import socket
+import sys
+
+try:
+    socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()
+except OSError:
+    sys.exit(1)
+EOF
+}
+
+# Waits until the child `name` listens on a port of 127.0.0.1.
+wait_for_port() {
+    local name=$1 port=$2 deadline=$((SECONDS + 60))
+    until port_is_open "$port"; do
+        check_children
+        ((SECONDS < deadline)) || fail "$name did not listen on 127.0.0.1:$port within 60 s; see $logs/$name.log"
+        sleep 0.2
     done
 }
 
@@ -313,9 +340,11 @@ say "copying the catalog"
 say "starting cargo lambda watch on 127.0.0.1:$watch_port (log: $logs/watch.log)"
 start_child watch "$logs/watch.log" \
     "$cargo_lambda" lambda watch --invoke-address 127.0.0.1 --invoke-port "$watch_port"
+wait_for_port watch "$watch_port"
 say "starting the local gateway on 127.0.0.1:$dev_port (log: $logs/gateway.log)"
 start_child gateway "$logs/gateway.log" "$bin/local-gateway" --mode invoke \
     --port "$dev_port" --watch-port "$watch_port"
+wait_for_port gateway "$dev_port"
 
 say "starting the functions (cargo lambda watch builds each on its first request)"
 wait_for_function records /records/api/v1/program_records/

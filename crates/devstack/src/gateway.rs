@@ -6,7 +6,7 @@
 //!   reload.
 //! * **In-process mode** (tests): the same event becomes a `lambda_http::Request` that goes
 //!   straight to the library handler of the function, sharing one [`App`] whose request
-//!   counter then sees every DynamoDB call.
+//!   counter then counts every DynamoDB call.
 //!
 //! Unknown routes get API Gateway's 404 `{"message":"Not Found"}`.
 
@@ -27,7 +27,7 @@ use crate::routes::{RouteMatch, RouteTable};
 /// API Gateway HTTP APIs accept request bodies up to 10 MB.
 pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 
-/// Where matched requests go.
+/// The destination of matched requests.
 #[derive(Debug, Clone)]
 pub enum Backend {
     /// Call the library handlers in this process.
@@ -44,8 +44,8 @@ pub struct Invoker {
 }
 
 impl Invoker {
-    /// A client for the invoke API at `address`. `timeout` bounds one invocation, including
-    /// the compile that `cargo lambda watch` runs before a function's first request.
+    /// Builds a client for the invoke API at `address`. `timeout` bounds one invocation,
+    /// including the compile that `cargo lambda watch` runs before a function's first request.
     pub fn new(address: SocketAddr, timeout: Duration) -> Result<Self, reqwest::Error> {
         // No proxy: a proxy from the environment must never see local traffic.
         let client = reqwest::Client::builder()
@@ -129,7 +129,8 @@ impl Gateway {
         Self { routes, backend }
     }
 
-    /// Answers one request. `local_port` is the port the gateway listens on.
+    /// Routes one request and returns the response. `local_port` is the port the gateway
+    /// listens on.
     pub async fn respond(&self, request: IncomingRequest, local_port: u16) -> GatewayResponse {
         let started = Instant::now();
         let method = request.method.clone();
@@ -273,4 +274,51 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await
+}
+
+/// A gateway serving in the background, as tests start it. Dropping it stops the server.
+#[derive(Debug)]
+pub struct RunningGateway {
+    /// `http://127.0.0.1:<port>`, without a trailing slash.
+    pub base_url: String,
+    pub port: u16,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningGateway {
+    /// Stops the server and waits until it has closed its listener.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match (&mut self.task).await {
+            Ok(result) => result,
+            Err(error) => Err(std::io::Error::other(error)),
+        }
+    }
+}
+
+impl Drop for RunningGateway {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Starts a gateway on a free port of 127.0.0.1 in a background task.
+pub async fn spawn(gateway: Gateway) -> std::io::Result<RunningGateway> {
+    let listener = bind(0).await?;
+    let port = listener.local_addr()?.port();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(serve(listener, gateway, async {
+        let _ = stopped.await;
+    }));
+    Ok(RunningGateway {
+        base_url: format!("http://127.0.0.1:{port}"),
+        port,
+        stop: Some(stop),
+        task,
+    })
 }

@@ -6,33 +6,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::{Path, State};
-use devstack::gateway::{self, Backend, Gateway, Invoker};
+use devstack::gateway::{self, Backend, Gateway, Invoker, RunningGateway};
 use devstack::routes::RouteTable;
 use lambda_http::request::LambdaRequest;
 use learner_records::testkit::{MFE_ORIGIN, TestStack};
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
 
 const PROGRAM: &str = "927093e346ba4f44a8610f8c7aec4f74";
 
-/// A gateway serving on a free port; stops when dropped.
-struct RunningGateway {
-    base_url: String,
-    _stop: oneshot::Sender<()>,
-}
-
 async fn start_gateway(backend: Backend) -> RunningGateway {
-    let listener = gateway::bind(0).await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let gateway = Gateway::new(RouteTable::builtin().unwrap(), backend);
-    tokio::spawn(gateway::serve(listener, gateway, async {
-        let _ = stopped.await;
-    }));
-    RunningGateway {
-        base_url: format!("http://127.0.0.1:{port}"),
-        _stop: stop,
-    }
+    gateway::spawn(Gateway::new(RouteTable::builtin().unwrap(), backend))
+        .await
+        .unwrap()
 }
 
 fn client() -> reqwest::Client {
@@ -90,7 +75,7 @@ async fn preflight_reaches_the_function() {
 }
 
 #[tokio::test]
-async fn matched_route_answers_with_the_function_response() {
+async fn matched_route_reaches_the_function() {
     let stack = TestStack::start().await;
     let gateway = start_gateway(Backend::InProcess(Arc::new(stack.app))).await;
 
@@ -106,6 +91,23 @@ async fn matched_route_answers_with_the_function_response() {
     // The function responded, whatever its status, rather than the gateway's own 404.
     let body: Value = response.json().await.unwrap();
     assert!(body.get("message") != Some(&json!("Not Found")), "{body}");
+}
+
+#[tokio::test]
+async fn stopped_gateway_refuses_connections() {
+    let stack = TestStack::start().await;
+    let gateway = start_gateway(Backend::InProcess(Arc::new(stack.app))).await;
+    let base_url = gateway.base_url.clone();
+
+    gateway.stop().await.unwrap();
+
+    assert!(
+        client()
+            .get(format!("{base_url}/records/"))
+            .send()
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
