@@ -36,8 +36,11 @@ impl Key {
 
 // Learner partition: everything one learner owns, so one Query loads it.
 
+/// The prefix of every learner partition key.
+pub const LEARNER_PREFIX: &str = "LEARNER#";
+
 pub fn learner_partition(username: &Username) -> String {
-    format!("LEARNER#{username}")
+    format!("{LEARNER_PREFIX}{username}")
 }
 
 pub fn profile(username: &Username) -> Key {
@@ -227,6 +230,7 @@ mod tests {
     #[test]
     fn learner_key_shapes_are_stable() {
         assert_eq!(profile(&ada()), Key::new("LEARNER#lrn_ada", "PROFILE"));
+        assert!(learner_partition(&ada()).starts_with(LEARNER_PREFIX));
         assert_eq!(
             grade(&ada(), &run()).sk,
             "GRADE#course-v1:MITx+6.002.1x+2T2019"
