@@ -36,8 +36,11 @@ impl Key {
 
 // Learner partition: everything one learner owns, so one Query loads it.
 
+/// The start of every learner partition key.
+pub const LEARNER_PREFIX: &str = "LEARNER#";
+
 pub fn learner_partition(username: &Username) -> String {
-    format!("LEARNER#{username}")
+    format!("{LEARNER_PREFIX}{username}")
 }
 
 pub fn profile(username: &Username) -> Key {
