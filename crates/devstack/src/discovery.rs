@@ -26,12 +26,12 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-/// Where the real Discovery samples live, relative to the workspace root.
+/// Directory of the real Discovery samples, relative to the workspace root.
 pub const DEFAULT_FIXTURES_DIR: &str = "../shared/fixtures/discovery";
 /// The client id and secret the stand-in's token endpoint accepts.
 pub const CLIENT_ID: &str = "learner-records-catalog-copy";
 pub const CLIENT_SECRET: &str = "stand-in-client-secret";
-/// Discovery's default page size (Django REST framework's `PAGE_SIZE`).
+/// Page size of the stand-in when a request sends no `page_size`.
 pub const DEFAULT_PAGE_SIZE: usize = 20;
 
 const DEMO_CATALOG: &str = include_str!("../demo-catalog/catalog.json");
@@ -60,7 +60,7 @@ pub struct DiscoveryData {
     pub pathways: Vec<Value>,
 }
 
-/// Which data a stand-in serves.
+/// Origin of the data a stand-in serves.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DataSource {
     Fixtures(PathBuf),
@@ -86,8 +86,8 @@ impl DiscoveryData {
         }
     }
 
-    /// The demo catalog: three programs of invented schools with five courses, seven runs and
-    /// three pathways, in Discovery's shape.
+    /// Loads the demo catalog: three programs of invented schools with five courses, seven
+    /// runs and three pathways, in Discovery's shape.
     pub fn demo() -> Self {
         let catalog: Value = serde_json::from_str(DEMO_CATALOG).unwrap_or(Value::Null);
         let list = |name: &str| catalog[name].as_array().cloned().unwrap_or_default();
@@ -99,7 +99,7 @@ impl DiscoveryData {
         }
     }
 
-    /// The real fixtures in `dir` when it exists, else the demo catalog.
+    /// Loads the real fixtures in `dir` when it exists, else the demo catalog.
     pub fn load(dir: &Path) -> Result<(Self, DataSource), LoadError> {
         if dir.is_dir() {
             Ok((
@@ -111,12 +111,13 @@ impl DiscoveryData {
         }
     }
 
-    /// Builds a consistent catalog from the real samples: the programs of
+    /// Builds a consistent catalog from the real samples. Programs come from
     /// `discovery_programs_list_3_programs.json` and
-    /// `discovery_program_unpublished_masters_no_courses.json`; the courses nested in them,
-    /// each with the union of its runs, plus the courses of `discovery_courses_page_last.json`;
-    /// the organizations nested in both as `authoring_organizations` and `owners`; and the
-    /// pathways of `discovery_pathways_page_constructed.json`.
+    /// `discovery_program_unpublished_masters_no_courses.json`. Courses are those nested in the
+    /// programs, each with the union of its runs, plus those of
+    /// `discovery_courses_page_last.json`. Organizations are those nested in programs and
+    /// courses as `authoring_organizations` and `owners`. Pathways come from
+    /// `discovery_pathways_page_constructed.json`.
     pub fn from_fixtures(dir: &Path) -> Result<Self, LoadError> {
         let read = |name: &str| -> Result<Value, LoadError> {
             let path = dir.join(name);
@@ -180,7 +181,7 @@ impl DiscoveryData {
         })
     }
 
-    /// A catalog of `programs` programs with `courses_per_program` courses of
+    /// Builds a catalog of `programs` programs with `courses_per_program` courses of
     /// `runs_per_course` runs each, one organization per ten programs and one credit pathway
     /// per ten programs. Every item is a copy of the first item of `template`'s listing with
     /// its uuid, key and title replaced, so the items have Discovery's real shapes and sizes.
@@ -418,7 +419,7 @@ pub enum FaultKind {
     ServerError,
     /// HTTP 429 with a `Retry-After` of this many seconds.
     TooManyRequests { retry_after_seconds: u64 },
-    /// A normal answer after this delay, to exceed the client's time limit.
+    /// The normal response after this delay, to exceed the client's time limit.
     Delay(Duration),
     /// HTTP 200 with a body that is not valid JSON.
     MalformedJson,
@@ -455,8 +456,8 @@ impl Fault {
     }
 }
 
-/// What the last page of a listing has as `next`. Discovery sends null; some deployments'
-/// data (and MIT's fixture) has an empty string.
+/// Value of `next` on the last page of a listing. Discovery sends null, but some real pages
+/// have an empty string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LastPageNext {
     Null,
@@ -546,12 +547,12 @@ impl DiscoveryStandIn {
         self.address
     }
 
-    /// The value for `CATALOG_API_URL`.
+    /// Returns the value for `CATALOG_API_URL`.
     pub fn catalog_api_url(&self) -> String {
         format!("{}/api/v1/", self.shared.base_url)
     }
 
-    /// The value for `DISCOVERY_TOKEN_URL`.
+    /// Returns the value for `DISCOVERY_TOKEN_URL`.
     pub fn token_url(&self) -> String {
         format!("{}/oauth2/access_token", self.shared.base_url)
     }
@@ -582,12 +583,12 @@ impl DiscoveryStandIn {
         lock(&self.shared.data).clone()
     }
 
-    /// Every request received so far, in order.
+    /// Returns every request received so far, in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.shared.requests).clone()
     }
 
-    /// How many requests a listing received (`None`: the token endpoint).
+    /// Counts the requests a listing received (`None`: the token endpoint).
     pub fn request_count(&self, resource: Option<Resource>) -> usize {
         lock(&self.shared.requests)
             .iter()
@@ -610,7 +611,7 @@ fn detail(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(json!({"detail": message}))).into_response()
 }
 
-/// The LMS's `/oauth2/access_token` for the client-credentials grant.
+/// Issues a token as the LMS's `/oauth2/access_token` does for the client-credentials grant.
 async fn issue_token(State(shared): State<Arc<Shared>>, body: String) -> Response {
     let form: BTreeMap<String, String> = serde_urlencoded::from_str(&body).unwrap_or_default();
     lock(&shared.requests).push(RecordedRequest {
@@ -657,7 +658,7 @@ async fn issue_token(State(shared): State<Arc<Shared>>, body: String) -> Respons
     .into_response()
 }
 
-/// One page of a listing, as Django REST framework's `PageNumberPagination` serves it.
+/// Serves one page of a listing, as Django REST framework's `PageNumberPagination` does.
 async fn listing(
     State(shared): State<Arc<Shared>>,
     UrlPath(name): UrlPath<String>,
@@ -780,7 +781,7 @@ async fn listing(
     .into_response()
 }
 
-/// The fault for this request, if any, counting down its remaining uses.
+/// Finds the fault for this request, if any, and counts down its remaining uses.
 fn take_fault(shared: &Shared, resource: Resource, page: u32) -> Option<FaultKind> {
     let mut settings = lock(&shared.settings);
     let position = settings

@@ -1,7 +1,8 @@
-//! The catalog copy against moto and the course-discovery stand-in: a full copy of the real
-//! samples, pagination variants, failures that must leave the previous catalog in service,
-//! write budgets of unchanged and slightly changed catalogs, deletions and the learner data
-//! that protects entities from them, and what warm readers see afterwards.
+//! The catalog copy against moto and the course-discovery stand-in. The tests cover a full
+//! copy of the real samples, pagination variants, and failures that must leave the previous
+//! catalog in service. They also hold unchanged and slightly changed catalogs to their write
+//! budgets, and check deletions, the learner data that protects entities from them, and what
+//! warm readers see afterwards.
 //!
 //! The real samples are read from `../shared/fixtures/discovery` relative to the workspace
 //! root, or from `DISCOVERY_FIXTURES_DIR`; without them the demo catalog stands in.
@@ -49,7 +50,7 @@ fn ada() -> Username {
     Username::parse("lrn_ada").unwrap()
 }
 
-/// The real samples, or the demo catalog with a printed note when they are absent.
+/// Loads the real samples, or the demo catalog with a printed note when they are absent.
 fn real_or_demo() -> DiscoveryData {
     let dir = std::env::var("DISCOVERY_FIXTURES_DIR").map_or_else(
         |_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/discovery"),

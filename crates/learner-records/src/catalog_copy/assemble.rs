@@ -13,7 +13,7 @@ use super::history::{CatalogHistory, VisibleCatalog};
 use super::parse::{COURSES, PATHWAYS, PROGRAMS, ParsedCatalog, PathwayListing};
 use super::summary::{Deletions, EntitySets, Problem, ProblemCode};
 
-/// What happens to entities Discovery no longer returns.
+/// The treatment of entities Discovery no longer returns.
 #[derive(Debug, Clone)]
 pub enum DeletionPolicy {
     /// Keep them all, as upstream's `copy_catalog` does without `--delete`.
@@ -82,8 +82,8 @@ fn absent_from<T>(visible: &BTreeMap<Uuid, T>, returned: &HashSet<Uuid>) -> BTre
         .collect()
 }
 
-/// Whether removing `missing` entities needs to know what learner data refers to. Only
-/// course runs, programs and pathways can be referred to.
+/// Tells whether removing `missing` entities needs the learner data references. Only course
+/// runs, programs and pathways can be referred to.
 pub fn needs_references(missing: &EntitySets) -> bool {
     !missing.course_runs.is_empty() || !missing.programs.is_empty() || !missing.pathways.is_empty()
 }
@@ -111,7 +111,7 @@ fn identify_pathways(
         .collect()
 }
 
-/// How many of `listings` need a fresh pathway id.
+/// Counts the `listings` that need a fresh pathway id.
 pub fn new_pathway_count(
     listings: &[PathwayListing],
     visible: &VisibleCatalog,
@@ -260,7 +260,7 @@ pub fn assemble(
     assembly
 }
 
-/// The courses of the next catalog, each with its runs.
+/// Builds the courses of the next catalog, each with its runs.
 fn assemble_courses(
     listed: Vec<Course>,
     rejected_runs: &BTreeSet<Uuid>,
@@ -512,8 +512,9 @@ mod tests {
         }
     }
 
-    /// The visible catalog: organization 1; course 10 with runs 100 and 101, course 11 with
-    /// run 110; program 20 with runs 100 and 110; pathway 30 (id 7) on program 20.
+    /// Builds the visible catalog. It has organization 1, course 10 with runs 100 and 101,
+    /// course 11 with run 110, program 20 with runs 100 and 110, and pathway 30 (id 7) on
+    /// program 20.
     fn visible() -> VisibleCatalog {
         let mut visible = VisibleCatalog::default();
         visible.organizations.insert(uuid(1), organization(1));
@@ -688,7 +689,7 @@ mod tests {
     }
 
     #[test]
-    fn program_link_to_unknown_run_is_dropped_and_reported() {
+    fn program_drops_unknown_run() {
         let mut parsed = listed_all();
         parsed.programs = vec![program(20, &[100, 199, 110])];
         let assembly = assemble_with(parsed, &DeletionPolicy::KeepMissing);
@@ -748,7 +749,7 @@ mod tests {
     }
 
     #[test]
-    fn new_pathway_gets_fresh_id_and_known_keeps_its_own() {
+    fn pathway_ids_fresh_and_known() {
         let visible = visible();
         let history = CatalogHistory::default();
         let listings = vec![listing(31, &[]), listing(30, &[]), listing(32, &[])];

@@ -23,8 +23,8 @@ use super::summary::FetchCounts;
 
 /// A token is renewed this long before it expires, so it cannot expire in flight.
 const TOKEN_EXPIRY_MARGIN: Duration = Duration::from_secs(5);
-/// The most pages read from one listing. At Discovery's largest page size (100) this is ten
-/// million items, far beyond any catalog, so only a server whose `next` never ends reaches it.
+/// The maximum number of pages read from one listing. At a page size of 100 this is ten million
+/// items, far beyond any catalog, so only a server whose `next` never ends reaches it.
 pub const MAX_PAGES: u32 = 100_000;
 
 /// The Discovery listings the copy reads, in the order it reads them: each one links to
@@ -76,7 +76,7 @@ pub struct DiscoveryClient {
     requests: AtomicU64,
 }
 
-/// Why one attempt failed, and whether another attempt may help.
+/// The failure of one attempt, and whether another attempt may help.
 enum AttemptError {
     Retryable {
         reason: String,
@@ -221,7 +221,8 @@ impl DiscoveryClient {
         })
     }
 
-    /// The cached access token, or a new one when there is none or it is about to expire.
+    /// Returns the cached access token, or requests a new one when there is none or it is
+    /// about to expire.
     async fn access_token(&self) -> Result<Secret, CopyError> {
         let mut cached = self.token.lock().await;
         if let Some(token) = cached.as_ref().filter(|t| Instant::now() < t.renew_at) {
@@ -292,8 +293,8 @@ impl DiscoveryClient {
         )))
     }
 
-    /// The wait before the next attempt: the server's `Retry-After` when it sent one, else a
-    /// random time up to the exponential ceiling ("full jitter"), both capped.
+    /// Computes the wait before the next attempt. That is the server's `Retry-After` when it
+    /// sent one, else a random time up to the exponential ceiling ("full jitter"), both capped.
     fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
         if let Some(wait) = retry_after {
             return wait.min(self.retry.max_delay);
@@ -308,8 +309,8 @@ impl DiscoveryClient {
     }
 }
 
-/// Reads a response: its body on success; a retryable failure on 429 and 5xx or when the body
-/// cannot be read in time; a rejection on other statuses.
+/// Reads a response. Success gives the body. A 429 or 5xx status, or a body that cannot be
+/// read in time, gives a retryable failure, and any other status a rejection.
 async fn classify(response: Response) -> Result<String, AttemptError> {
     let status = response.status();
     if status.is_success() {
@@ -327,7 +328,7 @@ async fn classify(response: Response) -> Result<String, AttemptError> {
     Err(AttemptError::Rejected(status.as_u16()))
 }
 
-/// A failure to send or read: retryable, except a request that could not even be built.
+/// Classifies a failure to send or read as retryable, unless the request could not be built.
 fn transport_failure(error: &reqwest::Error) -> AttemptError {
     let reason = if error.is_timeout() {
         format!("timed out: {}", cause_chain(error))
@@ -343,7 +344,7 @@ fn transport_failure(error: &reqwest::Error) -> AttemptError {
     }
 }
 
-/// `Retry-After` in seconds. The HTTP-date form is not used by Discovery and is ignored.
+/// Reads `Retry-After` in seconds. The HTTP-date form is ignored, so the backoff applies then.
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     headers
         .get(RETRY_AFTER)?
@@ -367,9 +368,9 @@ fn parse_token(body: &str) -> Result<(Secret, Duration), String> {
     Ok((Secret::new(token), Duration::from_secs(expires_in)))
 }
 
-/// Splits a page into its results and whether another page follows. `next` counts as
-/// Python's truthiness does, because upstream tests `if not next`: null, `""`, `false` and
-/// a missing `next` all end the listing.
+/// Splits a page into its results and whether another page follows. `next` counts as Python's
+/// truthiness does, as in upstream's `copy_catalog`, so null, `""`, `false` and a missing
+/// `next` all end the listing.
 pub fn read_page(body: &str) -> Result<(Vec<Value>, bool), String> {
     let page: Value =
         serde_json::from_str(body).map_err(|error| format!("the body is not JSON: {error}"))?;

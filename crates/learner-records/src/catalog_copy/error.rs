@@ -22,7 +22,7 @@ pub enum CopyError {
         attempts: u32,
         reason: String,
     },
-    /// Discovery answered with a client error status, which a retry would not change.
+    /// Discovery responded with a client error status, which a retry would not change.
     #[error(
         "course-discovery rejected the request for page {page} of the {resource} listing with \
          HTTP {status}; check CATALOG_API_URL and the OAuth client's permissions"

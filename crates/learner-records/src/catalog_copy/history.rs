@@ -23,7 +23,7 @@ pub struct VisibleCatalog {
 }
 
 impl VisibleCatalog {
-    /// The course and position of every visible course run.
+    /// Lists every visible course run with its course.
     pub fn runs(&self) -> impl Iterator<Item = (&Course, &crate::domain::CourseRun)> {
         self.courses
             .values()
@@ -52,13 +52,13 @@ impl CatalogHistory {
         Self { entities }
     }
 
-    /// The number of stored items, all versions included.
+    /// Counts the stored items, all versions included.
     pub fn item_count(&self) -> usize {
         self.entities.values().map(Vec::len).sum()
     }
 
-    /// The catalog as of `version`: each entity's newest item at or below it, unless that is
-    /// a tombstone. This is the rule `Store::load_catalog` applies. An item that cannot be
+    /// Decodes the catalog as of `version`: each entity's newest item at or below it, unless
+    /// that is a tombstone. This is the rule `Store::load_catalog` applies. An item that cannot be
     /// decoded is left out, so the copy writes the entity afresh.
     pub fn visible(&self, version: u64) -> VisibleCatalog {
         let mut visible = VisibleCatalog {
@@ -104,7 +104,7 @@ impl CatalogHistory {
             .collect()
     }
 
-    /// The newest pathway id ever stored for a pathway, tombstoned or superseded versions
+    /// Finds the newest pathway id stored for a pathway, tombstoned or superseded versions
     /// included, so a pathway that comes back keeps its id.
     pub fn last_pathway_id(&self, uuid: &Uuid) -> Option<u64> {
         self.entities
@@ -114,7 +114,7 @@ impl CatalogHistory {
             .find_map(|item| pathway_id(item.data.as_deref()?))
     }
 
-    /// The largest pathway id in any stored item.
+    /// Finds the largest pathway id in any stored item.
     pub fn max_pathway_id(&self) -> u64 {
         self.entities
             .iter()
@@ -125,13 +125,13 @@ impl CatalogHistory {
             .unwrap_or(0)
     }
 
-    /// Items no reader needs once `published` is visible: for each entity everything except
-    /// its newest item at or below `published` and at or below `previous`, because a reader
-    /// that fetched the version just before the publish may still be loading `previous`. An
-    /// entity whose newest item at both versions is the same tombstone is absent for both
-    /// readers, so all of its items go. `written` lists the entities this run wrote at
-    /// `published`, as (is tombstone); items above `previous` that this run did not write
-    /// must already be deleted.
+    /// Lists the items that no reader needs once `published` is visible. For each entity,
+    /// those are all items except its newest at or below `published` and its newest at or
+    /// below `previous`, because a reader that fetched the version just before the publish may
+    /// still be loading `previous`. An entity whose newest item at both versions is the same
+    /// tombstone is absent for both readers, so all of its items go. `written` maps the
+    /// entities this run wrote at `published` to whether the item is a tombstone. Items above
+    /// `previous` that this run did not write must already be deleted.
     pub fn garbage(
         &self,
         previous: u64,

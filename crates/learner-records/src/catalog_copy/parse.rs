@@ -243,8 +243,8 @@ impl Listing {
             authoring_organizations,
             course_runs,
         };
-        self.rejected.programs.remove(&uuid);
-        if self.programs.insert(uuid, program) {
+        let replaced_rejected = self.rejected.programs.remove(&uuid);
+        if self.programs.insert(uuid, program) || replaced_rejected {
             self.duplicate(PROGRAMS, uuid);
         }
     }
@@ -293,24 +293,24 @@ impl Listing {
             status,
             programs,
         };
-        self.rejected.pathways.remove(&uuid);
-        if self.pathways.insert(uuid, pathway) {
+        let replaced_rejected = self.rejected.pathways.remove(&uuid);
+        if self.pathways.insert(uuid, pathway) || replaced_rejected {
             self.duplicate(PATHWAYS, uuid);
         }
     }
 
     fn reject_program(&mut self, uuid: Uuid) {
-        if self.programs.remove(&uuid) {
+        let replaced_parsed = self.programs.remove(&uuid);
+        if !self.rejected.programs.insert(uuid) || replaced_parsed {
             self.duplicate(PROGRAMS, uuid);
         }
-        self.rejected.programs.insert(uuid);
     }
 
     fn reject_pathway(&mut self, uuid: Uuid) {
-        if self.pathways.remove(&uuid) {
+        let replaced_parsed = self.pathways.remove(&uuid);
+        if !self.rejected.pathways.insert(uuid) || replaced_parsed {
             self.duplicate(PATHWAYS, uuid);
         }
-        self.rejected.pathways.insert(uuid);
     }
 
     fn duplicate(&mut self, resource: &'static str, uuid: Uuid) {
@@ -322,8 +322,8 @@ impl Listing {
         ));
     }
 
-    /// The entities read, with duplicates resolved. A course run listed more than once stays
-    /// only at its last place, in the last course that lists it.
+    /// Returns the entities read, with duplicates resolved. A course run listed more than once
+    /// stays only at its last place, in the last course that lists it.
     pub fn finish(mut self) -> ParsedCatalog {
         let mut courses = std::mem::take(&mut self.courses).into_vec();
         let mut last_place: HashMap<Uuid, (usize, usize)> = HashMap::new();
@@ -419,7 +419,7 @@ fn parse_run(
     })
 }
 
-/// The first of `fields` that is present and not null, parsed as an RFC 3339 date.
+/// Parses the first of `fields` that is present and not null as an RFC 3339 date.
 fn run_date(
     run: &Value,
     fields: &[&str],
@@ -467,7 +467,8 @@ impl<'a> ItemReader<'a> {
             .push(Problem::new(self.resource, self.uuid, code, detail));
     }
 
-    /// The item's uuid; `None` (and a reported problem) when the item cannot be used.
+    /// Reads the item's uuid, or reports a problem and returns `None` when the item cannot be
+    /// used.
     fn uuid(&mut self) -> Option<Uuid> {
         if !self.item.is_object() {
             self.report(
@@ -495,7 +496,7 @@ impl<'a> ItemReader<'a> {
         }
     }
 
-    /// A text field; `None` when missing, null or not a string.
+    /// Reads a text field, which is `None` when missing, null or not a string.
     fn text(&self, field: &str) -> Option<String> {
         self.item
             .get(field)
@@ -514,7 +515,7 @@ impl<'a> ItemReader<'a> {
         })
     }
 
-    /// A non-negative whole number that fits 32 bits; `None` when null or invalid.
+    /// Reads a non-negative whole number that fits 32 bits, or `None` when null or invalid.
     fn whole_number(&mut self, field: &str) -> Option<u32> {
         let value = self.item.get(field).filter(|v| !v.is_null())?;
         let number = value.as_u64().and_then(|n| u32::try_from(n).ok());
@@ -527,7 +528,7 @@ impl<'a> ItemReader<'a> {
         number
     }
 
-    /// The elements of a list field; empty when missing or not a list.
+    /// Returns the elements of a list field, which are none when it is missing or not a list.
     fn list(&self, field: &str) -> &'a [Value] {
         self.item
             .get(field)
@@ -535,7 +536,7 @@ impl<'a> ItemReader<'a> {
             .map_or(&[], Vec::as_slice)
     }
 
-    /// The `uuid`s of a list of objects, in order; invalid ones are reported and left out.
+    /// Reads the `uuid`s of a list of objects in order. Invalid ones are reported and left out.
     fn linked_uuids(&mut self, field: &str) -> Vec<Uuid> {
         let mut uuids = Vec::new();
         for linked in self.list(field) {
@@ -705,6 +706,17 @@ mod tests {
         assert_eq!(parsed.programs.len(), 1);
         assert_eq!(parsed.programs[0].title, "Renamed");
         assert_eq!(parsed.problems[0].code, ProblemCode::DuplicateUuid);
+    }
+
+    #[test]
+    fn valid_program_after_rejected_one_wins() {
+        let mut listing = Listing::new();
+        listing.add_program(&program_item("archived"));
+        listing.add_program(&program_item("active"));
+        let parsed = listing.finish();
+        assert_eq!(parsed.programs.len(), 1);
+        assert!(parsed.rejected.programs.is_empty());
+        assert_eq!(parsed.problems[1].code, ProblemCode::DuplicateUuid);
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! One catalog copy, start to finish: take the lease, fetch and parse the four listings, build
-//! the next catalog against the visible one, write only what changed at the next version,
-//! publish that version in one conditional update, then delete item versions no reader needs.
+//! One catalog copy, start to finish. It takes the lease, fetches and parses the four listings
+//! and builds the next catalog against the visible one. Then it writes only what changed, at
+//! the next version, publishes that version in one conditional update, and deletes item
+//! versions that no reader needs any more.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
@@ -61,12 +62,12 @@ impl CatalogCopy {
             .acquire_catalog_copy_lease(&owner, now, expires_at)
             .await?
         {
-            tracing::warn!("catalog copy not started: another run holds the lease");
+            tracing::warn!("catalog copy rejected: another run holds the lease");
             return Err(CopyError::AlreadyRunning);
         }
 
         let requests_before = self.client.requests();
-        let result = self.run_leased(app, started).await;
+        let result = self.run_leased(app).await;
         if let Err(error) = app.store.release_catalog_copy_lease(&owner).await {
             // The lease expires on its own; only the next run within its lifetime waits.
             tracing::error!(error = %cause_chain(&error), "releasing the catalog copy lease failed");
@@ -99,7 +100,7 @@ impl CatalogCopy {
         }
     }
 
-    async fn run_leased(&self, app: &App, started: Instant) -> Result<CopySummary, CopyError> {
+    async fn run_leased(&self, app: &App) -> Result<CopySummary, CopyError> {
         let store = &app.store;
         let previous = store.versions().await?.catalog;
         let mut summary = CopySummary {
@@ -121,6 +122,15 @@ impl CatalogCopy {
         let phase = Instant::now();
         let history = CatalogHistory::new(store.catalog_item_versions().await?);
         let visible = history.visible(previous);
+        tracing::info!(
+            phase = "loaded",
+            stored_items = history.item_count(),
+            visible_version = previous,
+            elapsed_ms = elapsed_ms(phase),
+            "catalog copy read the stored catalog"
+        );
+
+        let phase = Instant::now();
         let fresh_ids = new_pathway_count(&parsed.pathways, &visible, &history);
         let first_fresh_id = if fresh_ids > 0 {
             store
@@ -143,7 +153,6 @@ impl CatalogCopy {
             pathways = counts.pathways,
             problems = assembly.problems.len(),
             missing = assembly.deletions.missing.len(),
-            stored_items = history.item_count(),
             elapsed_ms = elapsed_ms(phase),
             "catalog copy validated the listings"
         );
@@ -176,6 +185,16 @@ impl CatalogCopy {
             elapsed_ms = elapsed_ms(phase),
             "catalog copy wrote changed items"
         );
+        // The tombstones of removed entities went out in the batch above.
+        tracing::info!(
+            phase = "deleted",
+            enabled = assembly.deletions.enabled,
+            missing = assembly.deletions.missing.len(),
+            removed = assembly.deletions.removed.len(),
+            kept = assembly.deletions.kept.len(),
+            elapsed_ms = elapsed_ms(phase),
+            "catalog copy handled entities course-discovery no longer returns"
+        );
 
         let phase = Instant::now();
         let published = if entries.is_empty() {
@@ -197,16 +216,6 @@ impl CatalogCopy {
             elapsed_ms = elapsed_ms(phase),
             "catalog copy made its version visible"
         );
-        tracing::info!(
-            phase = "deleted",
-            enabled = assembly.deletions.enabled,
-            missing = assembly.deletions.missing.len(),
-            removed = assembly.deletions.removed.len(),
-            kept = assembly.deletions.kept.len(),
-            elapsed_ms = elapsed_ms(started),
-            "catalog copy handled entities course-discovery no longer returns"
-        );
-
         let written_entities: HashMap<(CatalogKind, Uuid), bool> = entries
             .iter()
             .map(|entry| ((entry.kind, entry.uuid), entry.data.is_none()))

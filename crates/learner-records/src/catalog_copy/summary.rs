@@ -1,5 +1,5 @@
-//! What a catalog copy reports: counts per phase, upstream data problems, and the entities
-//! Discovery no longer returns with what happened to them. The function returns the summary as
+//! The report of a catalog copy: counts per phase, problems in Discovery's data, and the
+//! entities Discovery no longer returns with what happened to them. The function returns the summary as
 //! its result, so an operator who invokes the copy by hand reads it directly.
 
 use std::collections::BTreeMap;
@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::domain::Uuid;
 use crate::domain::catalog::CatalogCounts;
 
-/// What was wrong with one item of Discovery's data, and what the copy did about it.
+/// The kind of problem found in one item of Discovery's data, and the copy's action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProblemCode {
@@ -46,7 +46,8 @@ pub struct Problem {
     /// The item's uuid, when it has a valid one.
     pub uuid: Option<Uuid>,
     pub code: ProblemCode,
-    /// What was wrong, naming fields, keys and uuids but never titles, names or addresses.
+    /// Description of the problem. It names fields, keys and uuids, but never titles, names or
+    /// addresses.
     pub detail: String,
 }
 
@@ -89,7 +90,7 @@ impl EntitySets {
             + self.pathways.len()
     }
 
-    /// The entities in `self` but not in `other`.
+    /// Returns the entities in `self` but not in `other`.
     pub fn difference(&self, other: &Self) -> Self {
         let minus = |a: &BTreeSet<Uuid>, b: &BTreeSet<Uuid>| a.difference(b).copied().collect();
         Self {

@@ -1,7 +1,7 @@
-//! Storage side of the catalog copy that [`super::catalog`] does not cover: the lease that keeps
-//! two copies apart, the listing of every catalog item version (for the change diff, the
-//! clean-up of failed runs and garbage collection), pathway id allocation, and the search for
-//! learner data that still refers to catalog entities before any of them is deleted.
+//! Storage side of the catalog copy that [`super::catalog`] does not cover. That is the lease
+//! that keeps two copies apart, and the listing of every catalog item version, which the change
+//! diff, the clean-up of failed runs and garbage collection need. It also allocates pathway ids
+//! and finds learner data that still refers to catalog entities before any of them is deleted.
 
 use std::collections::HashSet;
 
