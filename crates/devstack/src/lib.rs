@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod demo;
 pub mod dev_token;
+pub mod discovery;
 pub mod gateway;
 pub mod routes;
 pub mod template;

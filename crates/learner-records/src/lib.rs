@@ -6,6 +6,7 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod bootstrap;
+pub mod catalog_copy;
 pub mod config;
 pub mod domain;
 pub mod email;

@@ -7,6 +7,7 @@
 
 pub mod cache;
 pub mod catalog;
+pub mod catalog_copy;
 pub mod certificates;
 pub mod counter;
 pub mod credentials;
