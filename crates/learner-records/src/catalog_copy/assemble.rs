@@ -319,64 +319,76 @@ fn prune_links(assembly: &mut Assembly, problems: &mut Vec<Problem>) {
     let programs: HashSet<Uuid> = assembly.programs.iter().map(|p| p.uuid).collect();
 
     for course in &mut assembly.courses {
-        let uuid = course.uuid;
-        course.owners.retain(|owner| {
-            let known = organizations.contains(owner);
-            if !known {
-                problems.push(unknown_link(
-                    COURSES,
-                    uuid,
-                    ProblemCode::UnknownOrganization,
-                    "owner organization",
-                    owner,
-                ));
-            }
-            known
-        });
+        let link = Link {
+            resource: COURSES,
+            owner: course.uuid,
+        };
+        link.drop_unknown(
+            &mut course.owners,
+            &organizations,
+            ProblemCode::UnknownOrganization,
+            "owner organization",
+            problems,
+        );
     }
     for program in &mut assembly.programs {
-        let uuid = program.uuid;
-        program.course_runs.retain(|run| {
-            let known = runs.contains(run);
-            if !known {
-                problems.push(unknown_link(
-                    PROGRAMS,
-                    uuid,
-                    ProblemCode::UnknownCourseRun,
-                    "course run",
-                    run,
-                ));
-            }
-            known
-        });
-        program.authoring_organizations.retain(|organization| {
-            let known = organizations.contains(organization);
-            if !known {
-                problems.push(unknown_link(
-                    PROGRAMS,
-                    uuid,
-                    ProblemCode::UnknownOrganization,
-                    "authoring organization",
-                    organization,
-                ));
-            }
-            known
-        });
+        let link = Link {
+            resource: PROGRAMS,
+            owner: program.uuid,
+        };
+        link.drop_unknown(
+            &mut program.course_runs,
+            &runs,
+            ProblemCode::UnknownCourseRun,
+            "course run",
+            problems,
+        );
+        link.drop_unknown(
+            &mut program.authoring_organizations,
+            &organizations,
+            ProblemCode::UnknownOrganization,
+            "authoring organization",
+            problems,
+        );
     }
     for pathway in &mut assembly.pathways {
-        let uuid = pathway.uuid;
-        pathway.programs.retain(|program| {
-            let known = programs.contains(program);
-            if !known {
-                problems.push(unknown_link(
-                    PATHWAYS,
-                    uuid,
-                    ProblemCode::UnknownProgram,
-                    "program",
-                    program,
-                ));
+        let link = Link {
+            resource: PATHWAYS,
+            owner: pathway.uuid,
+        };
+        link.drop_unknown(
+            &mut pathway.programs,
+            &programs,
+            ProblemCode::UnknownProgram,
+            "program",
+            problems,
+        );
+    }
+}
+
+/// The entity whose list of links to other entities is being checked.
+struct Link {
+    resource: &'static str,
+    owner: Uuid,
+}
+
+impl Link {
+    /// Removes the ids that are not in `known` from `linked`, keeping the order of the rest,
+    /// and reports each removed one.
+    fn drop_unknown(
+        &self,
+        linked: &mut Vec<Uuid>,
+        known: &HashSet<Uuid>,
+        code: ProblemCode,
+        what: &str,
+        problems: &mut Vec<Problem>,
+    ) {
+        linked.retain(|id| {
+            let is_known = known.contains(id);
+            if !is_known {
+                problems.push(unknown_link(self.resource, self.owner, code, what, id));
             }
-            known
+            is_known
         });
     }
 }
