@@ -319,7 +319,9 @@ fn table_name(cli_table: Option<&str>, env: &Environment) -> Result<String, Admi
         .or_else(|| env.get("TABLE_NAME"))
         .map(str::to_owned)
         .ok_or_else(|| {
-            AdminError::Usage("no table given: pass --table or set TABLE_NAME".to_owned())
+            AdminError::Usage(format!(
+                "no table given: pass --table or set TABLE_NAME{DEV_ENV_HINT}"
+            ))
         })
 }
 

@@ -111,7 +111,7 @@ pub const LEARNERS: [DemoLearner; 3] = [
         name: "Ben Lindqvist",
         lms_user_id: 102,
         token_variable: "TOKEN_BEN",
-        story: "partway: one certificate, a failing grade, and three attempts at one course of another program (one certificate revoked)",
+        story: "partway through two programs: a failing grade, and three attempts at one course (the second certificate revoked)",
     },
     DemoLearner {
         username: "chloe_standalone",
@@ -329,15 +329,10 @@ pub fn requests(catalog: &DemoCatalog) -> Vec<LmsRequest> {
             "0.81",
             "2019-08-21T10:00:00.000000+00:00",
         ),
-        (
-            completed[1],
-            "",
-            "0.45",
-            "2019-08-29 18:12:40.550120+00:00",
-        ),
+        (completed[1], "", "0.45", "2019-08-29 18:12:40.550120+00:00"),
         (attempts[0], "", "0.38", "2018-12-10T08:30:00.000000+00:00"),
         (attempts[1], "C", "0.64", "2019-04-22 11:05:19.734002+00:00"),
-        (attempts[2], "", "0.58", "2019-12-18T13:45:51.020000+00:00"),
+        (attempts[2], "B", "0.79", "2019-12-18T13:45:51.020000+00:00"),
     ] {
         requests.push(Grade {
             username: ben.username,
@@ -354,11 +349,15 @@ pub fn requests(catalog: &DemoCatalog) -> Vec<LmsRequest> {
         date_override: None,
     });
     // The second attempt earned a certificate that the course team later invalidated; the LMS
-    // then posts the same credential again as revoked.
-    for status in ["awarded", "revoked"] {
+    // then posts the same credential again as revoked. The third attempt passed for good.
+    for (course_run_key, status) in [
+        (attempts[1], "awarded"),
+        (attempts[1], "revoked"),
+        (attempts[2], "awarded"),
+    ] {
         requests.push(CourseCredential {
             username: ben.username,
-            course_run_key: attempts[1],
+            course_run_key,
             status,
             date_override: None,
         });

@@ -325,7 +325,9 @@ async fn counts_report_learners_and_their_links() {
 #[tokio::test]
 async fn catalog_copy_copies_the_stand_in_catalog() {
     let stack = TestStack::start().await;
-    let discovery = DiscoveryStandIn::start(DiscoveryData::demo()).await.unwrap();
+    let discovery = DiscoveryStandIn::start(DiscoveryData::demo())
+        .await
+        .unwrap();
     let api_url = discovery.catalog_api_url();
     let token_url = discovery.token_url();
     let env = local_env_with(

@@ -108,7 +108,6 @@ pub struct Config {
     pub csv_download: CsvDownload,
 }
 
-
 /// Checks that a URL is absolute http(s) and drops trailing slashes, so that joining paths onto
 /// it can neither double nor drop a slash.
 pub fn normalise_base_url(name: &'static str, value: &str) -> Result<String, ConfigError> {

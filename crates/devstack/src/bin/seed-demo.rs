@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use devstack::demo::{self, DemoCatalog, LEARNERS, LMS_SERVICE_USER};
-use devstack::discovery::DEFAULT_FIXTURES_DIR;
 use devstack::dev_token::{self, SigningConfig, TokenSubject};
+use devstack::discovery::DEFAULT_FIXTURES_DIR;
 use learner_records::domain::Uuid;
 
 /// Demo data for the local stack. Signs its tokens with DEV_JWT_SECRET for the first issuer of
@@ -68,11 +68,7 @@ fn signing_config() -> Result<SigningConfig, String> {
     .map_err(|e| e.to_string())
 }
 
-async fn post(
-    catalog: &DemoCatalog,
-    base_url: &str,
-    config: &SigningConfig,
-) -> Result<(), String> {
+async fn post(catalog: &DemoCatalog, base_url: &str, config: &SigningConfig) -> Result<(), String> {
     let subject = TokenSubject {
         staff: true,
         ..TokenSubject::learner(LMS_SERVICE_USER)
@@ -184,9 +180,9 @@ fn guide(
         format!(
             "  curl -s -X POST {auth} {json} -d '{{\"username\": \"{ana}\", \"pathway_id\": 1}}' {base}/records/programs/{program}/send"
         ),
-        "  # the email moto captured (ses.Message)".to_owned(),
+        "  # the emails moto captured (its ses.Message list)".to_owned(),
         format!(
-            "  curl -s {}/moto-api/data.json | python3 -m json.tool",
+            "  curl -s {}/moto-api/data.json | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)[\"ses\"][\"Message\"], indent=2))'",
             moto_endpoint.trim_end_matches('/')
         ),
     ];
