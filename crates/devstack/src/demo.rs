@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 /// The programs and runs of one catalog that the demo learners' data uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DemoCatalog {
-    /// What the stand-in serves, for messages.
+    /// Name of the data the stand-in serves, for messages.
     pub source: &'static str,
     /// The program the first learner completes, and one run of each of its courses.
     pub completed_program: &'static str,

@@ -1,9 +1,9 @@
 #![allow(clippy::unwrap_used)]
 //! The whole learner story through the local system, only over HTTP: the Discovery stand-in
 //! (the real course-discovery samples when present, else the demo catalog), the catalog copy
-//! against it, fresh moto resources and the local gateway in in-process mode. The LMS posts, the
-//! learner reads, shares and sends, an anonymous client opens the public record, and the
-//! learner revokes it; the email and the events are read back from moto. The DynamoDB requests
+//! against it, fresh moto resources and the local gateway in in-process mode. The LMS posts; the
+//! learner reads, shares and sends; an anonymous client opens the public record; the learner
+//! revokes it. The email and the events are read back from moto. The DynamoDB requests
 //! of every step are printed at the end, and the budgets the route tests assert are asserted
 //! here too.
 
@@ -29,7 +29,7 @@ use learner_records::testkit::{
 use reqwest::{Client, Method, StatusCode, header};
 use serde_json::{Value, json};
 
-/// The course-discovery samples, as the catalog copy tests find them.
+/// Returns the folder of the course-discovery samples, found as the catalog copy tests find it.
 fn fixtures_dir() -> PathBuf {
     std::env::var("DISCOVERY_FIXTURES_DIR").map_or_else(
         |_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/discovery"),
@@ -80,7 +80,7 @@ impl Budgets {
     }
 }
 
-/// The operations of DynamoDB, as the counter names them; the others are S3, SES and
+/// Tells whether the counter's operation name is a DynamoDB one; the others are S3, SES and
 /// EventBridge.
 fn is_dynamodb(operation: &str) -> bool {
     [

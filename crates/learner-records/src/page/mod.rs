@@ -467,7 +467,7 @@ mod tests {
         let start = page.html.find("<style>").unwrap() + "<style>".len();
         let end = page.html.find("</style>").unwrap();
         let hash = base64::engine::general_purpose::STANDARD
-            .encode(digest(&SHA256, page.html[start..end].as_bytes()));
+            .encode(digest(&SHA256, &page.html.as_bytes()[start..end]));
         assert!(
             page.content_security_policy
                 .contains(&format!("style-src 'sha256-{hash}'"))
