@@ -3,8 +3,9 @@
 #
 #   1. checks that the ports are free and builds the workspace;
 #   2. starts moto and creates the table, bucket, bus and SES identity;
-#   3. configures the site and the demo programs' certificates;
-#   4. starts the course-discovery stand-in and copies the catalog (a hook for now);
+#   3. starts the course-discovery stand-in (the real samples in ../shared/fixtures/discovery
+#      when present, else the demo catalog), copies the catalog from it, and configures the
+#      site and the demo programs' certificates;
 #   5. serves every function under `cargo lambda watch`, behind the local gateway that routes
 #      the paths of template.yaml as API Gateway does;
 #   6. posts demo data through the ingest routes as the LMS does;
@@ -41,9 +42,6 @@ mfe_origin=http://localhost:1990
 lms_url_root=http://localhost:18000
 platform_name="Learner Records Demo"
 partner_from_address=records@learner-records.example.test
-# The demo programs in the course-discovery samples: Circuits and Electronics, Water
-# Management. The LMS can award a program credential only once its certificate is configured.
-demo_programs=(927093e3-46ba-4f44-a861-0f8c7aec4f74 0445d855-1d24-480a-87ff-01a9186e237a)
 
 say() {
     printf '==> %s\n' "$*"
@@ -252,7 +250,6 @@ secret() {
 }
 jwt_secret=$(secret jwt-secret)
 csrf_secret=$(secret csrf-secret)
-discovery_secret=$(secret discovery-client-secret)
 
 # --- Build ------------------------------------------------------------------------------------
 
@@ -291,8 +288,9 @@ export PARTNER_FROM_ADDRESS=$partner_from_address
 export USERNAME_REPLACEMENT_WORKER=retirement_service_worker
 export CATALOG_API_URL=http://127.0.0.1:$discovery_port/api/v1/
 export DISCOVERY_TOKEN_URL=http://127.0.0.1:$discovery_port/oauth2/access_token
-export DISCOVERY_CLIENT_ID=learner-records-dev
-export DISCOVERY_CLIENT_SECRET=$discovery_secret
+# The OAuth client the stand-in's token endpoint accepts (devstack::discovery::CLIENT_ID).
+export DISCOVERY_CLIENT_ID=learner-records-catalog-copy
+export DISCOVERY_CLIENT_SECRET=stand-in-client-secret
 export CATALOG_DELETE_MISSING=false
 # Signs the admin CLI's and seed-demo's tokens; the functions verify them with JWT_SECRET_KEY.
 export DEV_JWT_SECRET=$jwt_secret
@@ -317,23 +315,24 @@ say "creating the table, bucket, bus and SES identity"
 "$admin" bootstrap
 "$admin" site set --platform-name "$platform_name" --records-enabled true \
     --partner-from-address "$partner_from_address" >/dev/null
-for program in "${demo_programs[@]}"; do
+
+# --- The course-discovery stand-in and the catalog copy ---------------------------------------
+
+say "starting the course-discovery stand-in on 127.0.0.1:$discovery_port"
+start_child discovery "$logs/discovery.log" "$bin/discovery-stand-in" --port "$discovery_port"
+wait_for_port discovery "$discovery_port"
+printf '    %s\n' "$(head -n 1 "$logs/discovery.log")"
+say "copying the catalog (summary: $logs/catalog-copy.json)"
+"$admin" catalog copy >"$logs/catalog-copy.json" ||
+    fail "the catalog copy failed; see the message above and $logs/discovery.log"
+"$python" -c 'import json, sys; c = json.load(open(sys.argv[1]))["counts"]; print("    " + ", ".join(f"{v} {k}" for k, v in c.items()))' \
+    "$logs/catalog-copy.json" || true
+
+# The LMS can award a program credential only once its certificate is configured. seed-demo
+# names the demo programs of the catalog the stand-in serves.
+for program in $("$bin/seed-demo" programs); do
     "$admin" program-certificate set --program "$program" >/dev/null
 done
-
-# --- HOOK (catalog): the course-discovery stand-in and the catalog copy -----------------------
-
-# TODO: fill in once the stand-in and learner_records::catalog_copy land. The stand-in serves
-# the course-discovery samples with Discovery's pagination on 127.0.0.1:$DISCOVERY_PORT, where
-# CATALOG_API_URL and DISCOVERY_TOKEN_URL above point. The copy then runs once through the
-# admin CLI, which prints "the catalog copy is not wired yet" and exits 2 until then. Without
-# a catalog the demo credentials and grades are rejected with 400.
-if [[ -x $bin/discovery-stand-in ]]; then
-    say "starting the course-discovery stand-in on 127.0.0.1:$discovery_port"
-    start_child discovery "$logs/discovery.log" "$bin/discovery-stand-in" --port "$discovery_port"
-fi
-say "copying the catalog"
-"$admin" catalog copy || warn "the catalog was not copied; records will list no programs"
 
 # --- Functions and gateway --------------------------------------------------------------------
 
@@ -353,7 +352,7 @@ wait_for_function ingest /api/v2/grades/
 wait_for_function public-record /records/programs/00000000000000000000000000000000/share
 wait_for_function share-credit /records/programs/00000000000000000000000000000000/send
 
-# --- HOOK (demo data): post as the LMS does ---------------------------------------------------
+# --- Demo data: posted as the LMS posts it ----------------------------------------------------
 
 say "posting demo data through the ingest routes (log: $logs/seed.log)"
 if "$bin/seed-demo" --base-url "http://127.0.0.1:$dev_port" post >"$logs/seed.log" 2>&1; then

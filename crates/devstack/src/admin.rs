@@ -3,7 +3,7 @@
 //! configuration chain, so `AWS_ENDPOINT_URL` points it at the local moto server.
 //!
 //! Exit codes: 0 success, 1 failure, 2 usage error or a command that is refused (a local-only
-//! command against a remote endpoint, a missing signing secret, a feature not wired yet).
+//! command against a remote endpoint, a missing signing secret or setting).
 
 pub mod counts;
 pub mod settings;
@@ -13,7 +13,11 @@ use std::io::Write;
 
 use aws_config::SdkConfig;
 use clap::{Args, Parser, Subcommand};
+use learner_records::App;
+use learner_records::api::public_record::revoke_public_link;
 use learner_records::bootstrap::{self, Resources};
+use learner_records::catalog_copy::{CatalogCopy, CatalogCopyConfig};
+use learner_records::config::Config;
 use learner_records::domain::{Username, Uuid};
 use learner_records::store::Store;
 use serde_json::json;
@@ -315,13 +319,31 @@ fn table_name(cli_table: Option<&str>, env: &Environment) -> Result<String, Admi
         .or_else(|| env.get("TABLE_NAME"))
         .map(str::to_owned)
         .ok_or_else(|| {
-            AdminError::Usage("no table given: pass --table or set TABLE_NAME".to_owned())
+            AdminError::Usage(format!(
+                "no table given: pass --table or set TABLE_NAME{DEV_ENV_HINT}"
+            ))
         })
 }
 
 fn store(cli_table: Option<&str>, env: &Environment, sdk: &SdkConfig) -> Result<Store, AdminError> {
     let table = table_name(cli_table, env)?;
     Ok(Store::new(aws_sdk_dynamodb::Client::new(sdk), table))
+}
+
+/// Appended to a missing-variable error: where the local stack's environment is.
+const DEV_ENV_HINT: &str =
+    "; for the local stack, load the environment make dev wrote with `. .dev/dev.env`";
+
+/// Builds the functions' `App` from the environment, as a function does at start-up, with
+/// `--table` taking the place of `TABLE_NAME` when given.
+fn app(cli_table: Option<&str>, env: &Environment, sdk: &SdkConfig) -> Result<App, AdminError> {
+    let table = table_name(cli_table, env)?;
+    let config = Config::from_lookup(|name| match name {
+        "TABLE_NAME" => Some(table.clone()),
+        _ => env.get(name).map(str::to_owned),
+    })
+    .map_err(|e| AdminError::Usage(format!("{e}{DEV_ENV_HINT}")))?;
+    App::new(config, sdk).map_err(|e| AdminError::Usage(format!("{e}{DEV_ENV_HINT}")))
 }
 
 fn print_json(out: &mut impl Write, value: &serde_json::Value) -> Result<(), AdminError> {
@@ -375,17 +397,15 @@ pub async fn run(
         Command::Link {
             command: LinkCommand::Revoke(args),
         } => {
-            let store = store(table, env, sdk)?;
-            print_json(out, &revoke_link(&store, &args).await?)
+            let app = app(table, env, sdk)?;
+            print_json(out, &revoke_link(&app, &args).await?)
         }
-        // TODO: run learner_records::catalog_copy here once it exists, with the Discovery
-        // settings (CATALOG_API_URL, DISCOVERY_TOKEN_URL, DISCOVERY_CLIENT_ID,
-        // DISCOVERY_CLIENT_SECRET) from the environment.
         Command::Catalog {
             command: CatalogCommand::Copy,
-        } => Err(AdminError::Refused(
-            "the catalog copy is not wired yet".to_owned(),
-        )),
+        } => {
+            let app = app(table, env, sdk)?;
+            print_json(out, &copy_catalog(&app, env).await?)
+        }
         Command::Counts => {
             let store = store(table, env, sdk)?;
             print_json(out, &counts::counts(&store).await?)
@@ -464,14 +484,14 @@ pub fn mint_token(args: &TokenArgs, env: &Environment, now: i64) -> Result<Strin
     dev_token::mint(&config, &subject, now).map_err(|e| AdminError::Failed(e.to_string()))
 }
 
-// TODO: call api::public_record::revoke_public_link once it exists; it also publishes the
-// record-revoked event, which this direct store call does not.
-async fn revoke_link(
-    store: &Store,
-    args: &LinkRevokeArgs,
-) -> Result<serde_json::Value, AdminError> {
+/// Revokes a learner's public link as the learner's own `DELETE …/share` does, so the
+/// record-revoked event is published too.
+async fn revoke_link(app: &App, args: &LinkRevokeArgs) -> Result<serde_json::Value, AdminError> {
     let username = Username::parse(&args.username).map_err(|e| AdminError::Usage(e.to_string()))?;
-    match store.revoke_link(&username, &args.program).await? {
+    let revoked = revoke_public_link(app, &username, &args.program)
+        .await
+        .map_err(|e| AdminError::Failed(format!("revoking the link failed: {e}")))?;
+    match revoked {
         Some(link) => Ok(json!({
             "revoked": true,
             "username": username.as_str(),
@@ -484,6 +504,21 @@ async fn revoke_link(
             args.program.hex()
         ))),
     }
+}
+
+/// Copies the catalog from course-discovery once, as the scheduled `copy-catalog` function
+/// does, and returns the run summary.
+async fn copy_catalog(app: &App, env: &Environment) -> Result<serde_json::Value, AdminError> {
+    let config = CatalogCopyConfig::from_lookup(|name| env.get(name).map(str::to_owned))
+        .map_err(|e| AdminError::Usage(format!("{e}{DEV_ENV_HINT}")))?;
+    let copy = CatalogCopy::new(config)
+        .map_err(|e| AdminError::Failed(learner_records::http::error::cause_chain(&e)))?;
+    let summary = copy
+        .run(app)
+        .await
+        .map_err(|e| AdminError::Failed(learner_records::http::error::cause_chain(&e)))?;
+    serde_json::to_value(summary)
+        .map_err(|e| AdminError::Failed(format!("printing the summary failed: {e}")))
 }
 
 #[cfg(test)]

@@ -808,7 +808,7 @@ mod tests {
     fn demo_catalog_has_every_listing() {
         let demo = DiscoveryData::demo();
         assert_eq!(demo.organizations.len(), 2);
-        assert_eq!(demo.courses.len(), 5);
+        assert_eq!(demo.courses.len(), 6);
         assert_eq!(demo.programs.len(), 3);
         assert_eq!(demo.pathways.len(), 3);
     }

@@ -242,7 +242,9 @@ mod tests {
                 "ANY /records",
                 "ANY /records/",
                 "ANY /records/api/v1/program_records/",
+                "ANY /records/api/v1/program_records",
                 "ANY /records/api/v1/program_records/{id}/",
+                "ANY /records/api/v1/program_records/{id}",
                 "ANY /records/programs/{hex}",
                 "ANY /records/programs/{hex}/",
                 "ANY /csrf/api/v1/token",
@@ -351,7 +353,12 @@ mod tests {
             // Paths no route declares.
             ("GET", "/".into(), None),
             ("GET", "/records/api/v1/".into(), None),
-            ("GET", "/records/api/v1/program_records".into(), None),
+            // The list and the record are also served without the final slash.
+            (
+                "GET",
+                "/records/api/v1/program_records".into(),
+                Some("records"),
+            ),
             ("GET", "/records/programs/".into(), None),
             ("GET", "/records/programs//share".into(), None),
             ("GET", format!("/records/programs/shared/{LINK}/csv/"), None),

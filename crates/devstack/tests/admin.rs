@@ -4,6 +4,7 @@
 
 use clap::Parser;
 use devstack::admin::{self, AdminError, Cli, Environment};
+use devstack::discovery::{CLIENT_ID, CLIENT_SECRET, DiscoveryData, DiscoveryStandIn};
 use learner_records::auth::TokenSource;
 use learner_records::domain::{Username, Uuid};
 use learner_records::testkit::{JWT_AUDIENCE, JWT_ISSUER, JWT_SECRET, TestStack, random_suffix};
@@ -15,13 +16,23 @@ fn issuers() -> String {
     serde_json::json!([{"issuer": JWT_ISSUER, "audience": JWT_AUDIENCE}]).to_string()
 }
 
-fn local_env(stack: &TestStack) -> Environment {
+/// The environment `make dev` writes, for the stack's resources.
+fn local_env_with(stack: &TestStack, extra: &[(&str, &str)]) -> Environment {
     let issuers = issuers();
-    Environment::from_pairs([
+    let mut pairs = vec![
         ("AWS_ENDPOINT_URL", stack.endpoint.as_str()),
         ("DEV_JWT_SECRET", JWT_SECRET),
         ("JWT_ISSUERS", issuers.as_str()),
-    ])
+        ("PUBLIC_BASE_URL", "http://127.0.0.1:3000"),
+        ("CSRF_SECRET_KEY", "admin-test-csrf-secret"),
+        ("EVENT_BUS_NAME", stack.resources.bus.as_str()),
+    ];
+    pairs.extend_from_slice(extra);
+    Environment::from_pairs(pairs)
+}
+
+fn local_env(stack: &TestStack) -> Environment {
+    local_env_with(stack, &[])
 }
 
 /// Runs the CLI with `--table` set to the stack's table and returns what it printed.
@@ -312,13 +323,59 @@ async fn counts_report_learners_and_their_links() {
 }
 
 #[tokio::test]
-async fn catalog_copy_is_not_wired_yet() {
+async fn catalog_copy_copies_the_stand_in_catalog() {
+    let stack = TestStack::start().await;
+    let discovery = DiscoveryStandIn::start(DiscoveryData::demo())
+        .await
+        .unwrap();
+    let api_url = discovery.catalog_api_url();
+    let token_url = discovery.token_url();
+    let env = local_env_with(
+        &stack,
+        &[
+            ("CATALOG_API_URL", api_url.as_str()),
+            ("DISCOVERY_TOKEN_URL", token_url.as_str()),
+            ("DISCOVERY_CLIENT_ID", CLIENT_ID),
+            ("DISCOVERY_CLIENT_SECRET", CLIENT_SECRET),
+        ],
+    );
+
+    let printed = run_with(&stack, &env, &["catalog", "copy"]).await.unwrap();
+    let summary: Value = serde_json::from_str(&printed).unwrap();
+
+    assert_eq!(summary["version"], 1, "{summary}");
+    let catalog = stack.app.snapshot().await.unwrap().catalog;
+    let program = Uuid::parse("f1a4888c-59a3-489e-9307-3e38f3d01c9f").unwrap();
+    assert!(catalog.program(&program).is_some());
+}
+
+#[tokio::test]
+async fn catalog_copy_without_discovery_settings_names_the_variable() {
     let stack = TestStack::start().await;
     let error = run_with(&stack, &local_env(&stack), &["catalog", "copy"])
         .await
         .unwrap_err();
     assert_eq!(error.exit_code(), 2);
-    assert_eq!(error.to_string(), "the catalog copy is not wired yet");
+    assert!(error.to_string().contains("CATALOG_API_URL"), "{error}");
+}
+
+#[tokio::test]
+async fn link_revoke_without_app_settings_names_the_variable() {
+    let stack = TestStack::start().await;
+    let issuers = issuers();
+    let env = Environment::from_pairs([
+        ("AWS_ENDPOINT_URL", stack.endpoint.as_str()),
+        ("JWT_ISSUERS", issuers.as_str()),
+    ]);
+    let error = run_with(
+        &stack,
+        &env,
+        &["link", "revoke", "--username", "ana", "--program", PROGRAM],
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.exit_code(), 2);
+    assert!(error.to_string().contains("PUBLIC_BASE_URL"), "{error}");
 }
 
 #[tokio::test]

@@ -108,17 +108,6 @@ pub struct Config {
     pub csv_download: CsvDownload,
 }
 
-fn required(name: &'static str) -> Result<String, ConfigError> {
-    match env::var(name) {
-        Ok(value) if !value.trim().is_empty() => Ok(value),
-        _ => Err(ConfigError::Missing(name)),
-    }
-}
-
-fn optional(name: &'static str) -> String {
-    env::var(name).unwrap_or_default().trim().to_owned()
-}
-
 /// Checks that a URL is absolute http(s) and drops trailing slashes, so that joining paths onto
 /// it can neither double nor drop a slash.
 pub fn normalise_base_url(name: &'static str, value: &str) -> Result<String, ConfigError> {
@@ -137,8 +126,19 @@ pub fn normalise_base_url(name: &'static str, value: &str) -> Result<String, Con
 impl Config {
     /// Reads the configuration from the environment.
     pub fn from_env() -> Result<Self, ConfigError> {
-        let issuers: Vec<JwtIssuer> = match env::var("JWT_ISSUERS") {
-            Ok(text) if !text.trim().is_empty() => {
+        Self::from_lookup(|name| env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup`, which returns a variable's value if set. Tools
+    /// that carry their own environment (the admin CLI, tests) pass it here.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let optional = |name: &str| lookup(name).unwrap_or_default().trim().to_owned();
+        let required = |name: &'static str| match lookup(name) {
+            Some(value) if !value.trim().is_empty() => Ok(value),
+            _ => Err(ConfigError::Missing(name)),
+        };
+        let issuers: Vec<JwtIssuer> = match lookup("JWT_ISSUERS") {
+            Some(text) if !text.trim().is_empty() => {
                 serde_json::from_str(&text).map_err(|e| ConfigError::Invalid {
                     name: "JWT_ISSUERS",
                     reason: e.to_string(),
@@ -146,8 +146,8 @@ impl Config {
             }
             _ => Vec::new(),
         };
-        let leeway_seconds = match env::var("JWT_LEEWAY_SECONDS") {
-            Ok(text) if !text.trim().is_empty() => {
+        let leeway_seconds = match lookup("JWT_LEEWAY_SECONDS") {
+            Some(text) if !text.trim().is_empty() => {
                 text.trim().parse().map_err(|_| ConfigError::Invalid {
                     name: "JWT_LEEWAY_SECONDS",
                     reason: format!("{text:?} is not a whole number of seconds"),
@@ -155,8 +155,8 @@ impl Config {
             }
             _ => 1,
         };
-        let max_body_bytes = match env::var("MAX_BODY_BYTES") {
-            Ok(text) if !text.trim().is_empty() => {
+        let max_body_bytes = match lookup("MAX_BODY_BYTES") {
+            Some(text) if !text.trim().is_empty() => {
                 text.trim().parse().map_err(|_| ConfigError::Invalid {
                     name: "MAX_BODY_BYTES",
                     reason: format!("{text:?} is not a number of bytes"),

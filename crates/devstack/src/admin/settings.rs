@@ -4,7 +4,7 @@
 
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use learner_records::domain::{ProgramCertificate, SiteConfiguration};
-use learner_records::store::cache::{KIND_PROGRAM_CERTIFICATE, KIND_SITE};
+use learner_records::store::cache::KIND_SITE;
 use learner_records::store::{Item, Store, keys};
 use serde_json::{Value, json};
 
@@ -75,8 +75,6 @@ pub async fn set_site(store: &Store, args: &SiteSetArgs) -> Result<Value, AdminE
     Ok(json!({ "settings_version": version, "site_configuration": site }))
 }
 
-// TODO: use Store::put_program_certificate once the ingest module adds it, so the item shape
-// lives in one place.
 /// Creates or replaces a program's certificate configuration.
 pub async fn set_program_certificate(
     store: &Store,
@@ -88,11 +86,7 @@ pub async fn set_program_certificate(
         language: args.language.clone(),
         title: args.title.clone(),
     };
-    let item = Store::item(
-        &keys::program_certificate(&args.program),
-        KIND_PROGRAM_CERTIFICATE,
-        &certificate,
-    )?;
-    let version = put_setting(store, item).await?;
+    store.put_program_certificate(&certificate).await?;
+    let version = store.versions().await?.settings;
     Ok(json!({ "settings_version": version, "program_certificate": certificate }))
 }

@@ -1,12 +1,14 @@
 //! `seed-demo`: posts the demo learners' data to the local gateway as the LMS would (`post`),
-//! and prints what to try next with a token for each demo learner (`guide`).
+//! prints the demo programs (`programs`), and prints what to try next with a token for each
+//! demo learner (`guide`).
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use devstack::demo::{self, LEARNERS, LMS_SERVICE_USER};
+use devstack::demo::{self, DemoCatalog, LEARNERS, LMS_SERVICE_USER};
 use devstack::dev_token::{self, SigningConfig, TokenSubject};
+use devstack::discovery::DEFAULT_FIXTURES_DIR;
 use learner_records::domain::Uuid;
 
 /// Demo data for the local stack. Signs its tokens with DEV_JWT_SECRET for the first issuer of
@@ -22,6 +24,15 @@ struct Cli {
         default_value = "http://127.0.0.1:3000"
     )]
     base_url: String,
+    /// The course-discovery samples the Discovery stand-in serves. The demo data uses their
+    /// programs when the directory exists, else the demo catalog's, as the stand-in does.
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        default_value = DEFAULT_FIXTURES_DIR
+    )]
+    fixtures_dir: std::path::PathBuf,
     #[command(subcommand)]
     command: Command,
 }
@@ -31,6 +42,8 @@ enum Command {
     /// Post the demo grades, certificate dates and credentials through the ingest routes with
     /// the LMS service user's staff token. Exits with 1 when any post does not get 201.
     Post,
+    /// Print the UUIDs of the demo programs, one a line, whose certificates must be configured
+    Programs,
     /// Print a token for each demo learner and curl commands to try
     Guide {
         /// Base URL of the moto server, for reading captured email
@@ -55,7 +68,7 @@ fn signing_config() -> Result<SigningConfig, String> {
     .map_err(|e| e.to_string())
 }
 
-async fn post(base_url: &str, config: &SigningConfig) -> Result<(), String> {
+async fn post(catalog: &DemoCatalog, base_url: &str, config: &SigningConfig) -> Result<(), String> {
     let subject = TokenSubject {
         staff: true,
         ..TokenSubject::learner(LMS_SERVICE_USER)
@@ -67,8 +80,9 @@ async fn post(base_url: &str, config: &SigningConfig) -> Result<(), String> {
         .build()
         .map_err(|e| format!("building the HTTP client failed: {e}"))?;
 
-    let total = demo::requests().len();
-    let failures = demo::post_all(&client, base_url, &token, |request, outcome| {
+    println!("posting the demo data for {}", catalog.source);
+    let total = demo::requests(catalog).len();
+    let failures = demo::post_all(catalog, &client, base_url, &token, |request, outcome| {
         let outcome = match outcome {
             Ok(status) => status.to_string(),
             Err(error) => format!("failed: {error}"),
@@ -102,6 +116,7 @@ async fn post(base_url: &str, config: &SigningConfig) -> Result<(), String> {
 }
 
 fn guide(
+    catalog: &DemoCatalog,
     base_url: &str,
     moto_endpoint: &str,
     tokens_file: Option<&std::path::Path>,
@@ -135,7 +150,7 @@ fn guide(
         );
     }
 
-    let program = Uuid::parse(demo::CIRCUITS_PROGRAM)
+    let program = Uuid::parse(catalog.completed_program)
         .map_err(|e| e.to_string())?
         .hex();
     let ana = LEARNERS[0].username;
@@ -148,7 +163,7 @@ fn guide(
         "Try, as Ana:".to_owned(),
         "  # the program list".to_owned(),
         format!("  curl -s {auth} {base}/records/api/v1/program_records/"),
-        "  # the Circuits and Electronics record".to_owned(),
+        format!("  # the {} record", catalog.completed_program_title),
         format!(
             "  curl -s {auth} '{base}/records/api/v1/program_records/{program}/?is_public=false'"
         ),
@@ -165,9 +180,9 @@ fn guide(
         format!(
             "  curl -s -X POST {auth} {json} -d '{{\"username\": \"{ana}\", \"pathway_id\": 1}}' {base}/records/programs/{program}/send"
         ),
-        "  # the email moto captured (ses.Message)".to_owned(),
+        "  # the emails moto captured (its ses.Message list)".to_owned(),
         format!(
-            "  curl -s {}/moto-api/data.json | python3 -m json.tool",
+            "  curl -s {}/moto-api/data.json | python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin)[\"ses\"][\"Message\"], indent=2))'",
             moto_endpoint.trim_end_matches('/')
         ),
     ];
@@ -190,13 +205,21 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let catalog = DemoCatalog::for_fixtures_dir(&cli.fixtures_dir);
     let result = match cli.command {
-        Command::Post => post(&cli.base_url, &config).await,
+        Command::Post => post(catalog, &cli.base_url, &config).await,
+        Command::Programs => {
+            for program in catalog.programs() {
+                println!("{program}");
+            }
+            Ok(())
+        }
         Command::Guide {
             moto_endpoint,
             tokens_file,
             lifetime,
         } => guide(
+            catalog,
             &cli.base_url,
             &moto_endpoint,
             tokens_file.as_deref(),
