@@ -20,6 +20,7 @@ BASELINE = {
 }
 BASELINE_RSS_MB = 130
 ROUTE_ORDER = [
+    "private record, cold caches",
     "program list",
     "private record",
     "public record",
@@ -67,7 +68,9 @@ def criterion_section(results, lines):
     lines.append("## Record assembly (CPU only)")
     lines.append("")
     lines.append(
-        "`cargo bench -p learner-records --bench record_build`: builds one program record "
+        "`RUSTFLAGS='-C target-cpu=haswell' cargo bench --target x86_64-unknown-linux-gnu "
+        "--profile release -p learner-records --bench record_build` (the flags and profile of "
+        "the Lambda build): builds one program record "
         "(`build_program_record`), the same record serialised to JSON, and the program list "
         "(`build_program_list`) from a catalog and learner data already in memory. Programs of "
         "5, 30 and 100 courses of 5 runs each; the learner has 2 graded, awarded, verified "
@@ -236,10 +239,16 @@ def path_section(results, lines):
     counts = load_json(results / "counts.json")
     lines.append(
         "AWS requests per route come from the app's request counter (`app.counter`), with the "
-        "handlers called in process on warm caches (`lambda-harness counts`, 30 courses). The "
-        "count does not grow with the number of courses. The CSV route ran with the default "
+        "handlers called in process (`lambda-harness counts`, 30 courses). The first row is "
+        "the first request of a fresh function, which loads the catalog and settings into its "
+        "caches; every other row ran on warm caches. The count does not grow with the number "
+        "of courses, because each partition is read with one Query (moto returned each in one "
+        "page here). The CSV route ran with the default "
         "delivery for a deployment without an MFE URL (redirect: the CSV is written to S3 once "
-        "and the response is a presigned link); inline delivery skips the S3 requests."
+        "and the response is a presigned link); inline delivery skips the S3 requests. Its "
+        "GetObject is the presigning of that link, which the counter sees as an operation "
+        "although nothing is sent. The UpdateItem of share and send is the per-user rate "
+        "limit."
     )
     lines.append("")
     lines.append(
