@@ -8,11 +8,11 @@
 //! lambda-harness counts
 //! ```
 //!
-//! `--function` picks the request sent: `records` requests the learner's private record
-//! of a 30-course program; `public-record` opens the public page of that record; any other
-//! function only has its init measured (`cold-start` ignores the request part). Every mode
-//! creates its own table, bucket and bus on the moto server at `MOTO_ENDPOINT` and seeds them
-//! with the sample program.
+//! `--function` picks the request sent. `records` requests the learner's private record of a
+//! 30-course program, and `public-record` opens the public page of that record. Any other
+//! function has only its init measured. Every mode creates its own table, bucket and bus on
+//! the moto server at `MOTO_ENDPOINT` and seeds them with the sample program. Set
+//! `LAMBDA_HARNESS_LOG` to a file to keep the function's output.
 //!
 //! Timings: init runs from just before the process is spawned to its first
 //! `GET /runtime/invocation/next`; first response runs from the same start to the posted
@@ -52,6 +52,8 @@ type Failure = Box<dyn std::error::Error + Send + Sync>;
 
 /// Courses in the program every mode seeds, as in the measured baseline.
 const COURSES: usize = 30;
+/// Storage round trips timed in `counts` mode.
+const STORAGE_SAMPLES: usize = 200;
 /// How long a function may take to reach `next` or to respond before the run is abandoned.
 const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -269,8 +271,8 @@ impl FunctionProcess {
     }
 }
 
-/// Where the function's output goes: the file named by `LAMBDA_HARNESS_LOG`, appended to, or
-/// nowhere. Writing logs costs time, so the measured runs leave it unset.
+/// Returns where the function's output goes: appended to the file named by
+/// `LAMBDA_HARNESS_LOG`, or nowhere. Writing logs costs time, so `make bench` leaves it unset.
 fn function_log() -> Result<Stdio, Failure> {
     match std::env::var_os("LAMBDA_HARNESS_LOG") {
         Some(path) => Ok(std::fs::OpenOptions::new()
@@ -633,7 +635,24 @@ async fn counts() -> Result<Value, Failure> {
         })
         .await,
     );
-    Ok(json!({"mode": "counts", "courses": COURSES, "routes": routes}))
+
+    // The storage part of a warm private record alone, in process: the versions GetItem and
+    // the learner's Query sent together, as the handler sends them.
+    let mut storage = Vec::with_capacity(STORAGE_SAMPLES);
+    for _ in 0..STORAGE_SAMPLES {
+        let started = Instant::now();
+        let (snapshot, learner) =
+            tokio::join!(app.snapshot(), app.store.load_learner(&sample.username));
+        snapshot?;
+        learner?;
+        storage.push(millis(started.elapsed()));
+    }
+    Ok(json!({
+        "mode": "counts",
+        "courses": COURSES,
+        "routes": routes,
+        "private_record_storage": summary(storage),
+    }))
 }
 
 /// Returns the value after `name` on the command line, or `default`.
