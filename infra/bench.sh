@@ -21,7 +21,7 @@ mkdir -p "$results"
 functions=(records public-record share-credit copy-catalog ingest)
 # Functions whose harness request is defined (see lambda-harness.rs); the
 # others get their init measured only.
-http_functions=(records public-record)
+http_functions=(records public-record ingest)
 repetitions=${BENCH_REPETITIONS:-20}
 
 note() {

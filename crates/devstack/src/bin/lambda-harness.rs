@@ -9,8 +9,9 @@
 //! ```
 //!
 //! `--function` picks the request sent. `records` requests the learner's private record of a
-//! 30-course program, and `public-record` opens the public page of that record. Any other
-//! function has only its init measured. Every mode creates its own table, bucket and bus on
+//! 30-course program, `public-record` opens the public page of that record, and `ingest` lists
+//! the learner's 60 credentials as the LMS service user. Any other function has only its init
+//! measured. Every mode creates its own table, bucket and bus on
 //! the moto server at `MOTO_ENDPOINT` and seeds them with the sample program. Set
 //! `LAMBDA_HARNESS_LOG` to a file to keep the function's output.
 //!
@@ -387,6 +388,11 @@ impl Fixture {
                 &format!("/records/programs/shared/{}/", self.link.hex()),
                 "",
                 None,
+            )),
+            "ingest" => Some(http_event(
+                "/api/v2/credentials/",
+                &format!("username={LEARNER}"),
+                Some(&testkit::token(&TokenClaims::staff("lms_service"))),
             )),
             _ => None,
         }
