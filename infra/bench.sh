@@ -51,13 +51,12 @@ set +a
     echo "load=$(cut -d ' ' -f 1-3 /proc/loadavg)"
 } >"$results/machine.env"
 
-# Record assembly. Criterion writes its estimates under $target/criterion.
+# Record assembly. Criterion writes its estimates to $CRITERION_HOME.
 note "record build (criterion)"
 # The release profile, target and CPU flags of the Lambda build below, so the
-# bench measures the code the functions ship and shares most compiled crates
-# with that build.
+# bench measures code generated as the functions' is.
 rm -rf "$target/criterion/record_build"
-RUSTFLAGS="-C target-cpu=haswell" cargo bench --target x86_64-unknown-linux-gnu \
+CRITERION_HOME=$target/criterion RUSTFLAGS="-C target-cpu=haswell" cargo bench --target x86_64-unknown-linux-gnu \
     --profile release -p learner-records --bench record_build >"$results/criterion.log" 2>&1
 cp -r "$target/criterion/record_build" "$results/criterion"
 
