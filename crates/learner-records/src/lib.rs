@@ -15,6 +15,7 @@ pub mod export;
 pub mod http;
 pub mod mailer;
 pub mod page;
+pub mod sample_program;
 pub mod store;
 pub mod telemetry;
 pub mod testkit;
