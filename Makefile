@@ -38,6 +38,6 @@ page-check:
 # Leaves .venv in place because rebuilding it takes about a minute; delete it by
 # hand to start from scratch. moto is stopped first so its pid file is not lost.
 clean:
-	infra/moto.sh stop
+	for dir in .dev .dev/moto .dev/test .dev/bench; do MOTO_STATE_DIR=$$dir infra/moto.sh stop; done
 	rm -rf .aws-sam .dev
 	cargo clean
