@@ -43,7 +43,7 @@
 //! prints the blank `percent_grade` of an earned row without a grade as "0%" (it multiplies the
 //! value by 100), although the API sends `""`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Serialize, Serializer};
@@ -51,10 +51,10 @@ use serde::{Serialize, Serializer};
 use super::catalog::{Catalog, Course, CourseRun, PathwayStatus, PathwayType, Program};
 use super::ids::{CourseRunKey, Username, Uuid};
 use super::learner::{
-    CredentialStatus, CredentialSubject, CreditPathwayStatus, LearnerData, Percent, UserCredential,
-    UserGrade,
+    CertificateType, CredentialStatus, CredentialSubject, CreditPathwayStatus, LearnerData,
+    Percent, UserCredential, UserGrade,
 };
-use super::site::SiteSettings;
+use super::site::{CourseCertificate, SiteSettings};
 
 /// Formats a timestamp as Python's `isoformat()` does for an aware UTC datetime: microseconds
 /// only when non-zero, and always the `+00:00` offset.
@@ -232,6 +232,19 @@ fn course_credentials<'a>(
     settings: &SiteSettings,
     now: DateTime<Utc>,
 ) -> Vec<CourseCredential<'a>> {
+    // Index the site's configurations once: a linear search per credential would cost
+    // credentials × configurations on every request.
+    let configurations: HashMap<(&CourseRunKey, CertificateType), &CourseCertificate> = settings
+        .course_certificates
+        .iter()
+        .map(|configuration| {
+            (
+                (&configuration.course_id, configuration.certificate_type),
+                configuration,
+            )
+        })
+        .collect();
+
     learner
         .credentials
         .iter()
@@ -240,7 +253,7 @@ fn course_credentials<'a>(
                 course_run_key,
                 mode,
             } => {
-                let configuration = settings.course_certificate(course_run_key, *mode);
+                let configuration = configurations.get(&(course_run_key, *mode));
                 let available_date = configuration.and_then(|c| c.certificate_available_date);
                 Some(CourseCredential {
                     credential,
@@ -273,20 +286,18 @@ fn program_completed(
     credentials: &[CourseCredential],
     now: DateTime<Utc>,
 ) -> bool {
-    if settings.program_certificate(&program.uuid).is_none() {
-        return false;
-    }
     let awarded = learner.credentials.iter().any(|credential| {
         credential.status == CredentialStatus::Awarded
             && credential.program_uuid() == Some(&program.uuid)
     });
-    if !awarded {
+    if !awarded || settings.program_certificate(&program.uuid).is_none() {
         return false;
     }
 
+    let run_keys: HashSet<&CourseRunKey> = runs.iter().map(|(_, run)| &run.key).collect();
     credentials
         .iter()
-        .filter(|credential| runs.iter().any(|(_, run)| &run.key == credential.run_key))
+        .filter(|credential| run_keys.contains(credential.run_key))
         .all(|credential| credential.issued() <= now)
 }
 
@@ -434,19 +445,31 @@ pub fn build_program_record_at(
     // grouped by course in the order each course first appears.
     let mut courses: Vec<&Course> = Vec::new();
     let mut attempts_by_course: HashMap<Uuid, Vec<RunAttempt>> = HashMap::new();
+    // Index the learner's visible credentials and verified grades by run once, so each run of
+    // the program is a lookup rather than a scan.
+    let mut visible_by_run: HashMap<&CourseRunKey, Vec<&CourseCredential>> = HashMap::new();
+    for credential in credentials.iter().filter(|credential| credential.visible) {
+        visible_by_run
+            .entry(credential.run_key)
+            .or_default()
+            .push(credential);
+    }
+    let mut grade_by_run: HashMap<&CourseRunKey, &UserGrade> = HashMap::new();
+    for grade in learner.grades.iter().filter(|grade| grade.verified) {
+        grade_by_run.entry(&grade.course_run).or_insert(grade);
+    }
+
     for (position, (course, run)) in runs.iter().enumerate() {
-        let visible_in_run = || {
-            credentials
-                .iter()
-                .filter(|credential| credential.visible && credential.run_key == &run.key)
-        };
-        let credential = visible_in_run()
-            .find(|credential| credential.is_awarded())
-            .or_else(|| visible_in_run().next());
-        let grade = learner
-            .grades
+        let in_run = visible_by_run
+            .get(&run.key)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let credential = in_run
             .iter()
-            .find(|grade| grade.course_run == run.key && grade.verified);
+            .find(|credential| credential.is_awarded())
+            .or_else(|| in_run.first())
+            .copied();
+        let grade = grade_by_run.get(&run.key).copied();
 
         if !attempts_by_course.contains_key(&course.uuid) {
             courses.push(course);
@@ -559,7 +582,7 @@ pub fn build_program_list_at(
     now: DateTime<Utc>,
 ) -> Vec<EnrolledProgram> {
     let credentials = course_credentials(learner, settings, now);
-    let earned_runs: Vec<Uuid> = credentials
+    let earned_runs: HashSet<Uuid> = credentials
         .iter()
         .filter(|credential| credential.visible && credential.is_awarded())
         .filter_map(|credential| {
@@ -567,6 +590,12 @@ pub fn build_program_list_at(
                 .run_by_key(credential.run_key)
                 .map(|(_, run)| run.uuid)
         })
+        .collect();
+    let awarded_programs: HashSet<&Uuid> = learner
+        .credentials
+        .iter()
+        .filter(|credential| credential.status == CredentialStatus::Awarded)
+        .filter_map(UserCredential::program_uuid)
         .collect();
 
     let mut programs: Vec<EnrolledProgram> = catalog
@@ -577,8 +606,12 @@ pub fn build_program_list_at(
                 .course_runs
                 .iter()
                 .any(|run| earned_runs.contains(run));
-            let runs = program_runs(catalog, program);
-            let completed = program_completed(program, &runs, learner, settings, &credentials, now);
+            // Only programs the learner holds a credential for can be completed, so the
+            // program's runs are looked up for those alone.
+            let completed = awarded_programs.contains(&program.uuid) && {
+                let runs = program_runs(catalog, program);
+                program_completed(program, &runs, learner, settings, &credentials, now)
+            };
             (has_course || completed).then(|| EnrolledProgram {
                 name: program.title.clone(),
                 uuid: program.uuid.hex(),
