@@ -366,6 +366,15 @@ impl Fixture {
             ("JWT_LEEWAY_SECONDS", "1"),
             ("CSRF_SECRET_KEY", CSRF_SECRET),
             ("PARTNER_FROM_ADDRESS", PARTNER_FROM_ADDRESS),
+            // copy-catalog reads these at init. Nothing listens on port 9 and init opens no
+            // connection, so the harness measures its start without a course-discovery server.
+            ("CATALOG_API_URL", "http://127.0.0.1:9/api/v1/"),
+            (
+                "DISCOVERY_TOKEN_URL",
+                "http://127.0.0.1:9/oauth2/access_token",
+            ),
+            ("DISCOVERY_CLIENT_ID", "harness"),
+            ("DISCOVERY_CLIENT_SECRET", "harness"),
         ]
         .into_iter()
         .map(|(name, value)| (name.to_owned(), value.to_owned()))
