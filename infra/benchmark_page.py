@@ -30,7 +30,7 @@ ROUTE_ORDER = [
 ]
 FUNCTIONS = ["records", "public-record", "share-credit", "copy-catalog", "ingest"]
 
-# Why a function has no request in the harness, so no peak memory after 1,000 requests.
+# The reason each function without a harness request has no peak memory after 1,000 requests.
 NO_REPEATABLE_REQUEST = {
     "share-credit": "its one HTTP route emails a partner and is limited to 15 requests a minute "
     "per user, so 1,000 repeats would measure the rate limit",

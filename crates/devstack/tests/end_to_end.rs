@@ -164,7 +164,7 @@ fn parse_csv(bytes: &[u8]) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// The grades the LMS posted for a learner, by run: (letter grade, percent as text).
+/// Returns the grades the LMS posted for a learner, by run: (letter grade, percent as text).
 fn posted_grades(catalog: &DemoCatalog, username: &str) -> BTreeMap<String, (String, String)> {
     demo::requests(catalog)
         .into_iter()
@@ -206,7 +206,7 @@ async fn public_record_of(base: &str, link: &str) -> Value {
     response.json().await.unwrap()
 }
 
-/// The 32-hex id at the end of a public record URL on `base`.
+/// Extracts the 32-hex id at the end of a public record URL on `base`.
 fn link_of(base: &str, url: &str) -> String {
     url.strip_prefix(&format!("{base}/records/programs/shared/"))
         .and_then(|rest| rest.strip_suffix('/'))
@@ -214,7 +214,7 @@ fn link_of(base: &str, url: &str) -> String {
         .to_owned()
 }
 
-/// The `href` targets of an HTML text, in order.
+/// Collects the `href` targets of an HTML text, in order.
 fn hrefs(html: &str) -> Vec<String> {
     html.split("href=\"")
         .skip(1)

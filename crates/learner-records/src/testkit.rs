@@ -26,7 +26,7 @@ pub const MFE_ORIGIN: &str = "http://localhost:1990";
 pub const LMS_URL_ROOT: &str = "http://localhost:18000";
 pub const PARTNER_FROM_ADDRESS: &str = "records@credentials.example.test";
 
-/// The moto endpoint from `MOTO_ENDPOINT`. Panics with instructions when it is unset, because a
+/// Returns the moto endpoint from `MOTO_ENDPOINT`. Panics with instructions when it is unset, because a
 /// test that silently skipped would prove nothing.
 pub fn moto_endpoint() -> String {
     std::env::var("MOTO_ENDPOINT")
@@ -35,7 +35,7 @@ pub fn moto_endpoint() -> String {
         .expect("MOTO_ENDPOINT is not set: run the tests with `make test`, which starts moto on 127.0.0.1")
 }
 
-/// An SDK configuration for moto: fixed region and dummy static credentials.
+/// Builds an SDK configuration for moto with a fixed region and dummy static credentials.
 pub async fn sdk_config(endpoint: &str) -> SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
@@ -47,12 +47,12 @@ pub async fn sdk_config(endpoint: &str) -> SdkConfig {
         .await
 }
 
-/// A short random suffix for resource names.
+/// Returns a short random suffix for resource names.
 pub fn random_suffix() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()
 }
 
-/// A configuration pointing at the given resources, with the test secrets.
+/// Builds a configuration that points at the given resources and uses the test secrets.
 pub fn test_config(resources: &Resources) -> Config {
     Config {
         table_name: resources.table.clone(),
@@ -170,7 +170,7 @@ impl TokenClaims {
     }
 }
 
-/// An HS256 token signed with the test secret.
+/// Signs an HS256 token with the test secret.
 pub fn token(claims: &TokenClaims) -> String {
     sign_hs256(&claims.payload(), JWT_SECRET)
 }
@@ -256,7 +256,7 @@ impl RequestBuilder {
     }
 }
 
-/// The response body as text.
+/// Returns the response body as text.
 pub fn body_text(response: &Response) -> String {
     match response.body() {
         Body::Text(text) => text.clone(),
@@ -265,7 +265,7 @@ pub fn body_text(response: &Response) -> String {
     }
 }
 
-/// The response body as JSON (`Value::Null` when empty or not JSON).
+/// Returns the response body as JSON (`Value::Null` when empty or not JSON).
 pub fn body_json(response: &Response) -> Value {
     serde_json::from_str(&body_text(response)).unwrap_or(Value::Null)
 }

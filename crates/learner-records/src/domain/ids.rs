@@ -1,5 +1,5 @@
-//! Identifier newtypes. Each one is parsed once at the edge; past that point a value of the type
-//! is known to be well formed, so no other module re-validates it.
+//! Identifier newtypes. Each one is parsed once at the edge. Past that point a value of the type
+//! is known to be well formed, so no other module validates it again.
 
 use std::fmt;
 use std::str::FromStr;
@@ -17,9 +17,9 @@ pub enum IdError {
     Username(String),
 }
 
-/// A UUID as Open edX services exchange it. Accepted dashed or as 32 hex digits in either case;
-/// printed dashed by `Display` (the Credentials API form) or as lowercase hex by [`Uuid::hex`]
-/// (the records URLs and the MFE form).
+/// A UUID as Open edX services exchange it. It is accepted dashed or as 32 hex digits in either
+/// case. `Display` prints the dashed form the Credentials API uses, and [`Uuid::hex`] the
+/// lowercase hex form of the records URLs and the MFE.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Uuid(uuid::Uuid);
 
@@ -61,12 +61,12 @@ impl Uuid {
         Self::parse(text)
     }
 
-    /// The 32-digit lowercase hex form, without dashes.
+    /// Formats the UUID as 32 lowercase hex digits without dashes.
     pub fn hex(&self) -> String {
         self.0.simple().to_string()
     }
 
-    /// The dashed lowercase form.
+    /// Formats the UUID in the dashed lowercase form.
     pub fn dashed(&self) -> String {
         self.0.hyphenated().to_string()
     }

@@ -1,5 +1,5 @@
-//! What the LMS tells us about one learner, and what the learner did here: grades, course and
-//! program credentials, public links and credit-pathway sends. All of it lives in the learner's
+//! One learner's data: the grades and course and program credentials the LMS sent, and the
+//! public links and credit-pathway sends the learner made here. All of it lives in the learner's
 //! own partition, so one query loads it.
 
 use std::fmt;
@@ -73,13 +73,13 @@ impl Percent {
         Self::from_ten_thousandths(if negative { -magnitude } else { magnitude })
     }
 
-    /// The value as a JSON number for the records API (`0.85`, `1.0`), where upstream converts
+    /// Returns the value as a JSON number for the records API (`0.85`, `1.0`), where upstream converts
     /// the decimal to a float. The conversion is exact enough for four decimal places.
     pub fn as_f64(self) -> f64 {
         f64::from(self.0) / f64::from(Self::SCALE)
     }
 
-    /// The value as Python's `str(float)` prints it, which the CSV export uses: `1.0`, `0.85`.
+    /// Formats the value as Python's `str(float)` prints it, which the CSV export uses: `1.0`, `0.85`.
     pub fn python_float_text(self) -> String {
         let sign = if self.0 < 0 { "-" } else { "" };
         let magnitude = self.0.unsigned_abs();
@@ -197,7 +197,7 @@ pub struct CredentialAttribute {
     pub value: String,
 }
 
-/// What a credential certifies: a course run in a certificate mode, or a program.
+/// The subject a credential certifies: a course run in a certificate mode, or a program.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum CredentialSubject {
@@ -292,7 +292,7 @@ pub struct CreditPathwaySend {
     pub modified: DateTime<Utc>,
 }
 
-/// What we know of a learner's identity, kept from JWT claims and LMS events.
+/// A learner's identity as kept from JWT claims and LMS events.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LearnerProfile {
     pub username: Option<Username>,
@@ -305,7 +305,7 @@ pub struct LearnerProfile {
 }
 
 impl LearnerProfile {
-    /// The name to show for the learner: the full name, else the username.
+    /// Returns the name to show for the learner: the full name, else the username.
     pub fn display_name<'a>(&'a self, username: &'a Username) -> &'a str {
         if self.full_name.trim().is_empty() {
             username.as_str()
@@ -318,7 +318,7 @@ impl LearnerProfile {
 /// Everything stored in one learner's partition.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LearnerData {
-    /// `None` when the partition holds no profile item.
+    /// `None` when the partition contains no profile item.
     pub profile: Option<LearnerProfile>,
     pub grades: Vec<UserGrade>,
     pub credentials: Vec<UserCredential>,
@@ -327,7 +327,7 @@ pub struct LearnerData {
 }
 
 impl LearnerData {
-    /// Whether anything at all is stored for this learner; an empty partition is an unknown
+    /// Returns whether anything is stored for this learner. An empty partition is an unknown
     /// learner.
     pub fn exists(&self) -> bool {
         self.profile.is_some()

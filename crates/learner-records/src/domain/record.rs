@@ -8,8 +8,8 @@
 //! * Only verified grades count. A grade counts as an attempt of its course when its run also
 //!   has a visible course credential, awarded or revoked. A run that Discovery excluded from
 //!   the program is not one of its runs, so nothing in it counts for that program.
-//! * The grade shown for a course is the highest among runs holding an awarded credential; on a
-//!   tie the run that comes first in the program's catalog order wins. A revoked run counts as
+//! * The grade shown for a course is the highest among runs with an awarded credential. On a
+//!   tie, the run that comes first in the program's catalog order wins. A revoked run counts as
 //!   an attempt but never gives the grade.
 //! * The row's `course_id` and `issue_date` come from the same run as its grade. Upstream takes
 //!   them from the most recently created awarded credential, which can belong to another run
@@ -301,7 +301,7 @@ fn program_completed(
         .all(|credential| credential.issued() <= now)
 }
 
-/// What the learner has in one run of the program.
+/// The learner's credential and grade in one run of the program.
 struct RunAttempt<'a> {
     /// Position of the run in the program's run list.
     position: usize,
@@ -606,7 +606,7 @@ pub fn build_program_list_at(
                 .course_runs
                 .iter()
                 .any(|run| earned_runs.contains(run));
-            // Only programs the learner holds a credential for can be completed, so the
+            // Only programs the learner has a credential for can be completed, so the
             // program's runs are looked up for those alone.
             let completed = awarded_programs.contains(&program.uuid) && {
                 let runs = program_runs(catalog, program);

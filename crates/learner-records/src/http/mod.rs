@@ -21,7 +21,7 @@ use crate::auth::{Authentication, Identity, TokenSource, authenticate};
 pub type Request = lambda_http::Request;
 pub type Response = lambda_http::Response<Body>;
 
-/// The non-empty segments of the request path: `/records/programs/x/` → `["records", "programs", "x"]`.
+/// Returns the non-empty segments of the request path: `/records/programs/x/` → `["records", "programs", "x"]`.
 pub fn path_segments(request: &Request) -> Vec<String> {
     request
         .uri()
@@ -32,7 +32,7 @@ pub fn path_segments(request: &Request) -> Vec<String> {
         .collect()
 }
 
-/// Whether the raw path ends with a slash.
+/// Returns whether the raw path ends with a slash.
 pub fn has_trailing_slash(request: &Request) -> bool {
     request.uri().path().ends_with('/')
 }
@@ -57,7 +57,7 @@ pub fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The decoded query parameters, in order; repeated names appear repeatedly.
+/// Returns the decoded query parameters in order. A repeated name appears once per value.
 pub fn query_pairs(request: &Request) -> Vec<(String, String)> {
     request
         .uri()
@@ -66,7 +66,7 @@ pub fn query_pairs(request: &Request) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-/// The first value of a query parameter.
+/// Returns the first value of a query parameter.
 pub fn query_param(request: &Request, name: &str) -> Option<String> {
     query_pairs(request)
         .into_iter()
@@ -81,7 +81,7 @@ pub fn header_value<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
         .and_then(|value| value.to_str().ok())
 }
 
-/// The value of a cookie, from any `Cookie` header of the request.
+/// Returns the value of a cookie from any `Cookie` header of the request.
 pub fn cookie(request: &Request, name: &str) -> Option<String> {
     request
         .headers()
@@ -94,7 +94,7 @@ pub fn cookie(request: &Request, name: &str) -> Option<String> {
         .map(|(_, value)| value.trim_matches('"').to_owned())
 }
 
-/// The Lambda request id, or a fresh one when the request did not come through Lambda.
+/// Returns the Lambda request id, or a fresh one when the request did not come through Lambda.
 pub fn request_id(request: &Request) -> String {
     request
         .lambda_context_ref()
@@ -103,7 +103,7 @@ pub fn request_id(request: &Request) -> String {
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
-/// A JSON response.
+/// Builds a JSON response.
 pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
     let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
     let mut response = lambda_http::Response::new(Body::from(body));
@@ -115,14 +115,14 @@ pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
     response
 }
 
-/// A response with no body.
+/// Builds a response with no body.
 pub fn empty(status: StatusCode) -> Response {
     let mut response = lambda_http::Response::new(Body::Empty);
     *response.status_mut() = status;
     response
 }
 
-/// A 302 redirect.
+/// Builds a 302 redirect.
 pub fn redirect(location: &str) -> Response {
     let mut response = empty(StatusCode::FOUND);
     if let Ok(value) = HeaderValue::from_str(location) {
@@ -131,7 +131,7 @@ pub fn redirect(location: &str) -> Response {
     response
 }
 
-/// An HTML page.
+/// Builds an HTML page response.
 pub fn html(status: StatusCode, page: String) -> Response {
     let mut response = lambda_http::Response::new(Body::from(page));
     *response.status_mut() = status;
@@ -161,7 +161,7 @@ fn error_response(error: &ApiError, request_id: &str) -> Response {
     response
 }
 
-/// Runs a handler at the HTTP edge: answers CORS preflights, enforces the body size limit, maps
+/// Runs a handler at the HTTP edge: it responds to CORS preflights, enforces the body size limit, maps
 /// the handler's error to a response (logging unexpected ones once, with their cause chain and
 /// the request id), and adds CORS headers for allowed origins.
 pub async fn serve<F, Fut>(app: &App, request: Request, handler: F) -> Response
@@ -197,7 +197,8 @@ where
     response
 }
 
-/// The requester, if any. A header token that fails verification ends the request with 401.
+/// Returns the requester, if any. A header token that fails verification ends the request with
+/// 401.
 pub fn requester(app: &App, request: &Request) -> Result<Option<Identity>, ApiError> {
     let authorization = header_value(request, "authorization");
     match authenticate(&app.auth, authorization, |name| cookie(request, name)) {
@@ -207,7 +208,7 @@ pub fn requester(app: &App, request: &Request) -> Result<Option<Identity>, ApiEr
     }
 }
 
-/// The requester, who must be logged in (401 otherwise).
+/// Returns the requester, who must be logged in (401 otherwise).
 pub fn require_user(app: &App, request: &Request) -> Result<Identity, ApiError> {
     requester(app, request)?.ok_or_else(ApiError::not_authenticated)
 }

@@ -15,8 +15,8 @@ use super::{Item, Store, StoreError};
 
 pub const KIND_CATALOG: &str = "catalog";
 
-/// A stable hash of an entity's stored form, so a copy can skip entities that did not change.
-/// FNV-1a over the JSON: not cryptographic, only a change detector.
+/// Hashes an entity's stored form so a copy can skip entities that did not change. It is FNV-1a
+/// over the JSON: a change detector, not a cryptographic hash.
 pub fn content_hash(data: &str) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in data.bytes() {
@@ -72,7 +72,7 @@ impl CatalogEntry {
         self.data.as_deref().map(content_hash)
     }
 
-    /// The item for this entry at `version`.
+    /// Builds the item for this entry at `version`.
     pub fn item(&self, version: u64) -> Item {
         let key = keys::catalog_item(self.kind, &self.uuid, version);
         let mut item = Store::key_attributes(&key);

@@ -1,5 +1,5 @@
 //! Every key shape of the single table, in one place. Nothing outside this module formats a
-//! partition or sort key; the golden tests below pin each shape, because changing one orphans
+//! partition or sort key. The golden tests below pin each shape, because changing one orphans
 //! the items already stored under it.
 //!
 //! Usernames and course run keys cannot contain `#` (their parsers reject it), so `#` is a safe
@@ -89,8 +89,8 @@ pub fn credential_listing_sort(created_epoch_micros: i64, uuid: &Uuid) -> String
 
 pub const LINK_PREFIX: &str = "LINK#";
 
-/// The learner's pointer to their public link for a program. At most one per program: its
-/// conditional creation is what makes sharing race-safe.
+/// Returns the key of the learner's pointer to their public link for a program. There is at
+/// most one per program, because its conditional creation is what makes sharing race-safe.
 pub fn learner_link(username: &Username, program: &Uuid) -> Key {
     Key::new(
         learner_partition(username),
@@ -98,14 +98,15 @@ pub fn learner_link(username: &Username, program: &Uuid) -> Key {
     )
 }
 
-/// A public link, resolved by its own uuid with one GetItem.
+/// Returns the key of a public link, which one GetItem resolves by the link's own uuid.
 pub fn public_link(link: &Uuid) -> Key {
     Key::new(format!("LINK#{}", link.hex()), "LINK")
 }
 
 pub const SEND_PREFIX: &str = "SEND#";
 
-/// A credit-pathway send; `program` is `None` for rows from before sends were per program.
+/// Returns the key of a credit-pathway send. `program` is `None` for rows from before sends
+/// were tracked per program.
 pub fn credit_send(username: &Username, pathway_id: u64, program: Option<&Uuid>) -> Key {
     let program = program.map_or_else(|| "NONE".to_owned(), Uuid::hex);
     Key::new(
@@ -187,23 +188,23 @@ pub fn program_certificate(program: &Uuid) -> Key {
 
 // Bookkeeping items.
 
-/// The versions readers validate their caches against: `catalog_version` and
-/// `settings_version` attributes of one item, read with one GetItem.
+/// Returns the key of the item readers validate their caches against. Its `catalog_version`
+/// and `settings_version` attributes are read with one GetItem.
 pub fn versions() -> Key {
     Key::new("META", "VERSIONS")
 }
 
-/// The lease that keeps two catalog copies from running at once.
+/// Returns the key of the lease that keeps two catalog copies from running at once.
 pub fn catalog_copy_lease() -> Key {
     Key::new("META", "CATALOG_COPY_LEASE")
 }
 
-/// The counter that hands out stable numeric pathway ids.
+/// Returns the key of the counter that hands out stable numeric pathway ids.
 pub fn pathway_id_counter() -> Key {
     Key::new("META", "PATHWAY_IDS")
 }
 
-/// A per-user request counter for one rate-limit window.
+/// Returns the key of a per-user request counter for one rate-limit window.
 pub fn throttle(scope: &str, username: &Username, window_start_epoch_seconds: i64) -> Key {
     Key::new(
         format!("THROTTLE#{scope}#{username}"),

@@ -157,7 +157,7 @@ pub async fn detail(app: &App, request: &Request, id: &str) -> Result<Response, 
     private_record(app, &requester, &subject, id).await
 }
 
-/// A record by program UUID, for the requester or the learner staff named.
+/// Builds the record of a program UUID for the requester, or for the learner a staff member named.
 async fn private_record(
     app: &App,
     requester: &Identity,
@@ -189,7 +189,7 @@ async fn private_record(
     Ok(record_response(record, false, id, site))
 }
 
-/// A record by public-link UUID: the link owner's record of the link's program. Revoked,
+/// Builds the record behind a public-link UUID: the link owner's record of its program. Revoked,
 /// expired and unknown links all get the same 404, so a link's history cannot be probed.
 async fn public_record(
     app: &App,
